@@ -25,8 +25,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Runs commands on this machine with Apache Commons Exec, argument by argument
- * ({@code addArgument(arg, false)}: no re-splitting, no added quotes).
+ * Runs commands on this machine with Apache Commons Exec (stream pumping, asynchronous result
+ * handling), argument by argument.
+ *
+ * <p>Commons Exec's {@code CommandLine} trims every argument (its {@code Argument} stores
+ * {@code value.trim()}), so an argument with leading or trailing white space would change on
+ * the way. The executor therefore overrides {@code launch} and starts the process from the
+ * exact argument list with {@link ProcessBuilder}; the {@code CommandLine} (built with
+ * {@code addArgument(arg, false)}) only serves Commons Exec's bookkeeping.
  *
  * <p>Commons Exec's own watchdog only destroys the direct child, which leaves the children of
  * a {@code sh -c} alive and the output pipes open. So the executor keeps the {@link Process}
@@ -65,7 +71,7 @@ public final class LocalCommandExecutor implements CommandExecutor {
         streams.setStopTimeout(PUMP_DRAIN);
 
         AtomicReference<Process> process = new AtomicReference<>();
-        DefaultExecutor executor = new CapturingExecutor(process);
+        DefaultExecutor executor = new ExactArgvExecutor(argv, process);
         executor.setStreamHandler(streams);
         executor.setExitValues(null);
         command.workingDirectory().map(Path::toFile).ifPresent(executor::setWorkingDirectory);
@@ -130,24 +136,35 @@ public final class LocalCommandExecutor implements CommandExecutor {
         return "LocalCommandExecutor[" + host + " as " + self + "]";
     }
 
-    private static final class CapturingExecutor extends DefaultExecutor {
+    private static final class ExactArgvExecutor extends DefaultExecutor {
+        private final List<String> argv;
         private final AtomicReference<Process> process;
 
         @SuppressWarnings("deprecation")
-        CapturingExecutor(AtomicReference<Process> process) {
+        ExactArgvExecutor(List<String> argv, AtomicReference<Process> process) {
+            this.argv = argv;
             this.process = process;
         }
 
         @Override
         protected Process launch(CommandLine command, Map<String, String> env, File dir) throws IOException {
-            Process p = super.launch(command, env, dir);
-            process.set(p);
-            return p;
+            return launch(command, env, dir == null ? null : dir.toPath());
         }
 
         @Override
         protected Process launch(CommandLine command, Map<String, String> env, Path dir) throws IOException {
-            Process p = super.launch(command, env, dir);
+            if (dir != null && !java.nio.file.Files.isDirectory(dir)) {
+                throw new IOException("working directory does not exist: " + dir);
+            }
+            ProcessBuilder pb = new ProcessBuilder(argv);
+            if (dir != null) {
+                pb.directory(dir.toFile());
+            }
+            if (env != null) {
+                pb.environment().clear();
+                pb.environment().putAll(env);
+            }
+            Process p = pb.start();
             process.set(p);
             return p;
         }

@@ -1,0 +1,113 @@
+package dev.polarscale.core;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** initdb / start / status / stop on a real PostgreSQL server. */
+class PostgresNodeIT {
+    private Path base;
+    private final List<PostgresNode> nodes = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws IOException {
+        base = TestDirs.traversableTempDir("node-it");
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        for (PostgresNode n : nodes) {
+            n.stop(PostgresNode.StopMode.IMMEDIATE);
+            n.deleteDataDirectory();
+        }
+        TestDirs.delete(base);
+    }
+
+    private PostgresNode node(String name) {
+        PostgresNode n = PostgresNode.builder().name(name).dataDirectory(base.resolve(name))
+                .port(TestDirs.freePort()).build();
+        nodes.add(n);
+        return n;
+    }
+
+    @Test
+    void initdbStartStatusStop() throws SQLException {
+        PostgresNode n = node("lifecycle");
+        assertEquals(NodeState.NO_DATA_DIRECTORY, n.status());
+        n.initdb();
+        assertEquals(NodeState.STOPPED, n.status());
+        String version = n.start();
+        assertTrue(version.startsWith("PostgreSQL "), version);
+        assertEquals(NodeState.RUNNING, n.status());
+        try (Connection c = n.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT current_setting('port'), current_user, "
+                     + "(SELECT count(*) FROM pg_hba_file_rules WHERE auth_method = 'trust')")) {
+            rs.next();
+            assertEquals(Integer.toString(n.port().value()), rs.getString(1));
+            assertEquals("postgres", rs.getString(2));
+            assertEquals(0, rs.getInt(3), "initdb must not leave trust rules");
+        }
+        assertEquals(version, n.start(), "a second start only checks the running server");
+        n.stop();
+        assertEquals(NodeState.STOPPED, n.status());
+        n.stop(); // idempotent
+        assertEquals("rwx------", permissions(n.dataDirectory()));
+    }
+
+    @Test
+    void wrongPasswordIsRefused() {
+        PostgresNode n = node("auth");
+        n.initdb();
+        n.start();
+        PostgresNode wrong = n.toBuilder().password("not-the-password").build();
+        SQLException e = assertThrows(SQLException.class, () -> wrong.connect().close());
+        assertEquals("28P01", e.getSQLState(), e.getMessage());
+    }
+
+    @Test
+    void startOnTakenPortReportsTheServerLog() throws IOException {
+        PostgresNode n = node("taken");
+        n.initdb();
+        try (ServerSocket blocker = new ServerSocket(n.port().value(), 1, InetAddress.getByName("127.0.0.1"))) {
+            NodeStartupException e = assertThrows(NodeStartupException.class, n::start);
+            assertTrue(e.getMessage().contains("Address already in use"), e.getMessage());
+            assertTrue(e.logTail().contains("Address already in use"), e.logTail());
+            assertEquals("taken", e.node());
+        }
+        assertFalse(n.status() == NodeState.RUNNING);
+    }
+
+    @Test
+    void initdbRefusesAnExistingCluster() {
+        PostgresNode n = node("twice");
+        n.initdb();
+        IllegalStateException e = assertThrows(IllegalStateException.class, n::initdb);
+        assertTrue(e.getMessage().contains("already holds a cluster"), e.getMessage());
+    }
+
+    private static String permissions(Path p) {
+        try {
+            return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+        } catch (IOException e) {
+            return "unreadable: " + e;
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package dev.polarscale.core;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+
+/** Test helpers: a temp dir the server user can traverse, free ports, cleanup. */
+final class TestDirs {
+    private TestDirs() {
+    }
+
+    /** A fresh temp dir with mode 0711 so that a server user other than the JVM's can reach children. */
+    static Path traversableTempDir(String prefix) throws IOException {
+        Path dir = Files.createTempDirectory("polarscale-" + prefix + "-");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+        return dir;
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void delete(Path dir) {
+        if (dir != null) {
+            Executors.local().run(Command.of("rm", "-rf", "--", dir.toString()).withTimeout(Duration.ofMinutes(1)));
+        }
+    }
+}
