@@ -315,6 +315,46 @@ public final class PostgresNode {
         }
     }
 
+    /**
+     * Reads a file of the data directory through the executor, as the OS user.
+     *
+     * @param relative a path inside the data directory, e.g. {@code postgresql.conf}
+     */
+    public String readFile(String relative) {
+        Command cat = Command.of("cat", "--", insideDataDirectory(relative).toString())
+                .withTimeout(Duration.ofSeconds(30));
+        return executor.run(osUser == null ? cat : cat.asUser(osUser)).stdout();
+    }
+
+    /**
+     * Replaces a file of the data directory through the executor, as the OS user, with mode
+     * 0600: written to a temporary name first, then renamed, so a reader never sees half a file.
+     */
+    public void writeFile(String relative, String content) {
+        Path target = insideDataDirectory(relative);
+        Command write = Command.of("sh", "-c", "umask 077 && cat > \"$1.polarscale-tmp\" && mv -f -- "
+                        + "\"$1.polarscale-tmp\" \"$1\"", "sh", target.toString())
+                .withStdin(content).withTimeout(Duration.ofSeconds(30));
+        executor.run(osUser == null ? write : write.asUser(osUser));
+    }
+
+    /** Whether a file or directory exists inside the data directory. */
+    public boolean fileExists(String relative) {
+        Command test = Command.of("test", "-e", insideDataDirectory(relative).toString())
+                .withTimeout(Duration.ofSeconds(30));
+        CommandResult r = executor.execute(osUser == null ? test : test.asUser(osUser));
+        return r.succeeded();
+    }
+
+    private Path insideDataDirectory(String relative) {
+        Objects.requireNonNull(relative, "relative");
+        Path p = dataDirectory.resolve(relative).normalize();
+        if (relative.isEmpty() || !p.startsWith(dataDirectory) || p.equals(dataDirectory)) {
+            throw new IllegalArgumentException(name + " - not a file inside the data directory: '" + relative + "'");
+        }
+        return p;
+    }
+
     /** A new JDBC connection as the superuser. */
     public Connection connect() throws SQLException {
         return connect(Duration.ofSeconds(10));
