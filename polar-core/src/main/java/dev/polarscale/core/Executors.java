@@ -1,5 +1,6 @@
 package dev.polarscale.core;
 
+import dev.polarscale.core.internal.container.ContainerCommandExecutor;
 import dev.polarscale.core.internal.exec.LocalCommandExecutor;
 import dev.polarscale.core.internal.ssh.SshCommandExecutor;
 
@@ -13,8 +14,9 @@ import java.util.Objects;
  * here.run(Command.of("initdb", "-D", "/var/lib/polar/primary").asUser("postgres"));
  *
  * try (CommandExecutor db2 = Executors.ssh(SshTarget.builder().host("db2").user("polar")
- *              .privateKeyFile(Path.of("/etc/polarscale/id_ecdsa")).build())) {
- *     db2.run(Command.of("pg_ctl", "-D", "/data", "promote").asUser("postgres"));
+ *              .privateKeyFile(Path.of("/etc/polarscale/id_ecdsa")).build());
+ *      CommandExecutor pg = Executors.container(db2, ContainerTarget.docker("polar-replica1").build())) {
+ *     pg.run(Command.of("pg_ctl", "-D", "/data", "promote").asUser("postgres"));
  * }
  * }</pre>
  */
@@ -46,5 +48,14 @@ public final class Executors {
     public static CommandExecutor ssh(SshTarget target) {
         Objects.requireNonNull(target, "target");
         return new SshCommandExecutor(target, target.password(), target.keyPassphrase());
+    }
+
+    /**
+     * Runs commands inside a container or pod by running {@code docker}/{@code podman}/{@code kubectl
+     * exec} through {@code via} (local or SSH). See {@link ContainerTarget} for the translation.
+     * Closing the returned executor does not close {@code via}.
+     */
+    public static CommandExecutor container(CommandExecutor via, ContainerTarget target) {
+        return new ContainerCommandExecutor(via, target);
     }
 }
