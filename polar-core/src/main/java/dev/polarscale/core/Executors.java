@@ -1,6 +1,10 @@
 package dev.polarscale.core;
 
+import dev.polarscale.core.internal.container.ContainerCommandExecutor;
 import dev.polarscale.core.internal.exec.LocalCommandExecutor;
+import dev.polarscale.core.internal.ssh.SshCommandExecutor;
+
+import java.util.Objects;
 
 /**
  * Factories for the built-in {@link CommandExecutor}s.
@@ -8,6 +12,12 @@ import dev.polarscale.core.internal.exec.LocalCommandExecutor;
  * <pre>{@code
  * CommandExecutor here = Executors.local();
  * here.run(Command.of("initdb", "-D", "/var/lib/polar/primary").asUser("postgres"));
+ *
+ * try (CommandExecutor db2 = Executors.ssh(SshTarget.builder().host("db2").user("polar")
+ *              .privateKeyFile(Path.of("/etc/polarscale/id_ecdsa")).build());
+ *      CommandExecutor pg = Executors.container(db2, ContainerTarget.docker("polar-replica1").build())) {
+ *     pg.run(Command.of("pg_ctl", "-D", "/data", "promote").asUser("postgres"));
+ * }
  * }</pre>
  */
 public final class Executors {
@@ -17,5 +27,35 @@ public final class Executors {
     /** Runs commands on this machine as the JVM's user (switching user per command when asked). */
     public static CommandExecutor local() {
         return new LocalCommandExecutor("localhost");
+    }
+
+    /**
+     * Runs commands on a remote host over one reused SSH session (connected on first use,
+     * reconnected when it dropped). The server must run a POSIX login shell: the argv is sent
+     * as one string with every argument single-quoted. The command's environment is sent as
+     * {@code env K=V ...} in that string (sshd drops most {@code env} requests), so it is
+     * visible to the remote {@code ps}. A working directory is entered as the login user before
+     * any user switch, as the local executor does.
+     *
+     * <p>On timeout the executor asks the server to SIGKILL the command (the SSH "signal"
+     * request), then closes the channel and throws {@link CommandTimeoutException}. Servers that
+     * ignore the request leave the command running until it next writes to the closed channel;
+     * children it started are not signalled. Close the executor to close the connection.
+     *
+     * @throws SshException from {@code execute}: cannot connect, host key rejected, login
+     *                      refused, or the connection dropped mid-command
+     */
+    public static CommandExecutor ssh(SshTarget target) {
+        Objects.requireNonNull(target, "target");
+        return new SshCommandExecutor(target, target.password(), target.keyPassphrase());
+    }
+
+    /**
+     * Runs commands inside a container or pod by running {@code docker}/{@code podman}/{@code kubectl
+     * exec} through {@code via} (local or SSH). See {@link ContainerTarget} for the translation.
+     * Closing the returned executor does not close {@code via}.
+     */
+    public static CommandExecutor container(CommandExecutor via, ContainerTarget target) {
+        return new ContainerCommandExecutor(via, target);
     }
 }
