@@ -203,12 +203,24 @@ public final class PostgresNode {
         CommandResult r = executor.execute(serverCommand("pg_ctl", "status", "-D", dataDirectory.toString())
                 .withTimeout(Duration.ofSeconds(30)));
         return switch (r.exitCode()) {
-            case 0 -> NodeState.RUNNING;
+            case 0 -> postmasterDefunct() ? NodeState.STOPPED : NodeState.RUNNING;
             case STATUS_STOPPED -> NodeState.STOPPED;
             case STATUS_NO_DIR -> NodeState.NO_DATA_DIRECTORY;
             default -> throw new CommandFailedException(executor.host(), List.of("pg_ctl", "status"), r,
                     name + " - pg_ctl status failed with exit " + r.exitCode() + ": " + r.stderrTail(5));
         };
+    }
+
+    /**
+     * Whether the PID in {@code postmaster.pid} is a zombie: a postmaster killed with SIGKILL
+     * whose parent (here often a PID 1 that does not reap) has not collected it. {@code pg_ctl}
+     * takes such a PID for a live server and waits in vain for it to stop.
+     */
+    private boolean postmasterDefunct() {
+        String script = "pid=$(head -n 1 \"$1/postmaster.pid\" 2>/dev/null) && [ -n \"$pid\" ] && "
+                + "ps -o stat= -p \"$pid\" | grep -q '^Z'";
+        Command c = Command.of("sh", "-c", script, "sh", dataDirectory.toString()).withTimeout(Duration.ofSeconds(30));
+        return executor.execute(osUser == null ? c : c.asUser(osUser)).succeeded();
     }
 
     /**
@@ -499,6 +511,12 @@ public final class PostgresNode {
             this.osUser = null;
             this.osUserResolved = true;
             return this;
+        }
+
+        /** {@link #osUser(String)} when present, else {@link #runAsExecutorUser()}. */
+        public Builder osUserOrSelf(Optional<String> user) {
+            Objects.requireNonNull(user, "user");
+            return user.isPresent() ? osUser(user.get()) : runAsExecutorUser();
         }
 
         public Builder superuser(String superuser) {

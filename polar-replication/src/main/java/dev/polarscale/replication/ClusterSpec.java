@@ -1,0 +1,356 @@
+package dev.polarscale.replication;
+
+import dev.polarscale.core.CommandExecutor;
+import dev.polarscale.core.Executors;
+import dev.polarscale.core.HbaRule;
+import dev.polarscale.core.PgInstallation;
+import dev.polarscale.core.Port;
+
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Everything a {@link ClusterScaler} needs to know about a cluster: its primary, the hosts its
+ * nodes live on (each with a {@link CommandExecutor}), the server binaries, the credentials and
+ * the timeouts.
+ *
+ * <pre>{@code
+ * ClusterSpec spec = ClusterSpec.builder()
+ *         .primary("primary", "127.0.0.1", 5432, Path.of("/srv/polar/primary"))
+ *         .host("127.0.0.1", Executors.local())
+ *         .build();
+ * }</pre>
+ *
+ * <p>Passwords are generated (24 random characters) unless given, and never logged. Replication
+ * uses a dedicated role with {@code scram-sha-256}, allowed only from the listed CIDRs (by
+ * default each registered host's {@code /32}).
+ */
+public final class ClusterSpec {
+    private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,62}");
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9][A-Za-z0-9.:-]{0,252}");
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final String PW_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+
+    private final String primaryName;
+    private final String primaryHost;
+    private final Port primaryPort;
+    private final Path primaryDataDirectory;
+    private final Map<String, CommandExecutor> hosts;
+    private final PgInstallation installation;
+    private final String osUser;
+    private final String superuserPassword;
+    private final String replicationUser;
+    private final String replicationPassword;
+    private final List<String> replicationCidrs;
+    private final Duration lockTimeout;
+    private final Duration verifyTimeout;
+    private final ScaleListener listener;
+
+    private ClusterSpec(Builder b) {
+        this.primaryName = b.primaryName;
+        this.primaryHost = b.primaryHost;
+        this.primaryPort = b.primaryPort;
+        this.primaryDataDirectory = b.primaryDataDirectory;
+        this.hosts = Map.copyOf(b.hosts);
+        this.installation = b.installation;
+        this.osUser = b.osUser;
+        this.superuserPassword = b.superuserPassword;
+        this.replicationUser = b.replicationUser;
+        this.replicationPassword = b.replicationPassword;
+        this.replicationCidrs = List.copyOf(b.replicationCidrs);
+        this.lockTimeout = b.lockTimeout;
+        this.verifyTimeout = b.verifyTimeout;
+        this.listener = b.listener;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public String primaryName() {
+        return primaryName;
+    }
+
+    public String primaryHost() {
+        return primaryHost;
+    }
+
+    public Port primaryPort() {
+        return primaryPort;
+    }
+
+    public Path primaryDataDirectory() {
+        return primaryDataDirectory;
+    }
+
+    /** The executor for a registered host. */
+    public CommandExecutor executor(String host) {
+        CommandExecutor e = hosts.get(host);
+        if (e == null) {
+            throw new IllegalArgumentException("host '" + host + "' is not registered in the cluster spec; known: "
+                    + hosts.keySet());
+        }
+        return e;
+    }
+
+    public Map<String, CommandExecutor> hosts() {
+        return hosts;
+    }
+
+    /** Server binaries; empty means {@code PgBinaries.locate()} on first use. */
+    public Optional<PgInstallation> installation() {
+        return Optional.ofNullable(installation);
+    }
+
+    /** The OS user servers run as; empty means {@code OsUsers.serverUser(executor)} per host. */
+    public Optional<String> osUser() {
+        return Optional.ofNullable(osUser);
+    }
+
+    /** The database superuser's password (secret). */
+    public String superuserPassword() {
+        return superuserPassword;
+    }
+
+    public String replicationUser() {
+        return replicationUser;
+    }
+
+    /** The replication role's password (secret). */
+    public String replicationPassword() {
+        return replicationPassword;
+    }
+
+    /** Where replication connections may come from; each becomes one {@code scram-sha-256} rule. */
+    public List<String> replicationCidrs() {
+        return replicationCidrs;
+    }
+
+    public Duration lockTimeout() {
+        return lockTimeout;
+    }
+
+    public Duration verifyTimeout() {
+        return verifyTimeout;
+    }
+
+    public ScaleListener listener() {
+        return listener;
+    }
+
+    /** A builder holding these settings. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.primaryName = primaryName;
+        b.primaryHost = primaryHost;
+        b.primaryPort = primaryPort;
+        b.primaryDataDirectory = primaryDataDirectory;
+        b.hosts.putAll(hosts);
+        b.installation = installation;
+        b.osUser = osUser;
+        b.superuserPassword = superuserPassword;
+        b.replicationUser = replicationUser;
+        b.replicationPassword = replicationPassword;
+        b.replicationCidrs.addAll(replicationCidrs);
+        b.lockTimeout = lockTimeout;
+        b.verifyTimeout = verifyTimeout;
+        b.listener = listener;
+        return b;
+    }
+
+    @Override
+    public String toString() {
+        return "ClusterSpec[primary " + primaryName + " " + primaryHost + ":" + primaryPort + " "
+                + primaryDataDirectory + ", hosts " + hosts.keySet() + ", replication user " + replicationUser
+                + " from " + replicationCidrs + "]";
+    }
+
+    static String validHost(String host) {
+        Objects.requireNonNull(host, "host");
+        if (!HOST.matcher(host).matches()) {
+            throw new IllegalArgumentException("invalid host '" + host + "': expected a host name or IP address");
+        }
+        return host;
+    }
+
+    static Path validDirectory(Path dir, String what) {
+        Objects.requireNonNull(dir, what);
+        if (!dir.isAbsolute()) {
+            throw new IllegalArgumentException(what + " must be absolute: " + dir);
+        }
+        String s = dir.toString();
+        if (!dir.normalize().toString().equals(s) || s.contains("/../") || s.endsWith("/..")) {
+            throw new IllegalArgumentException(what + " must be normalised (no '.' or '..'): " + dir);
+        }
+        if (dir.getParent() == null) {
+            throw new IllegalArgumentException(what + " must not be the root directory");
+        }
+        if (s.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new IllegalArgumentException(what + " contains a control character: " + s.replaceAll("\\p{Cntrl}", "?"));
+        }
+        return dir;
+    }
+
+    static String generatePassword() {
+        StringBuilder sb = new StringBuilder(24);
+        for (int i = 0; i < 24; i++) {
+            sb.append(PW_CHARS.charAt(RANDOM.nextInt(PW_CHARS.length())));
+        }
+        return sb.toString();
+    }
+
+    /** Builds a {@link ClusterSpec}; each call rejects a bad value at once. */
+    public static final class Builder {
+        private String primaryName;
+        private String primaryHost;
+        private Port primaryPort;
+        private Path primaryDataDirectory;
+        private final Map<String, CommandExecutor> hosts = new LinkedHashMap<>();
+        private PgInstallation installation;
+        private String osUser;
+        private String superuserPassword;
+        private String replicationUser = "polarscale_repl";
+        private String replicationPassword;
+        private final List<String> replicationCidrs = new ArrayList<>();
+        private Duration lockTimeout = Duration.ofSeconds(60);
+        private Duration verifyTimeout = Duration.ofSeconds(60);
+        private ScaleListener listener = ScaleListener.NONE;
+
+        private Builder() {
+        }
+
+        /** The primary: name, host, port and data directory. */
+        public Builder primary(String name, String host, int port, Path dataDirectory) {
+            Objects.requireNonNull(name, "name");
+            if (!NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("invalid primary name '" + name + "': must match [a-z][a-z0-9_]{0,62}");
+            }
+            this.primaryName = name;
+            this.primaryHost = validHost(host);
+            this.primaryPort = Port.of(port);
+            this.primaryDataDirectory = validDirectory(dataDirectory, "primary data directory");
+            return this;
+        }
+
+        /** Registers a host and the executor that runs commands on it. */
+        public Builder host(String host, CommandExecutor executor) {
+            hosts.put(validHost(host), Objects.requireNonNull(executor, "executor"));
+            return this;
+        }
+
+        public Builder installation(PgInstallation installation) {
+            this.installation = Objects.requireNonNull(installation, "installation");
+            return this;
+        }
+
+        /** The unprivileged OS user that runs the servers on every host. */
+        public Builder osUser(String user) {
+            Objects.requireNonNull(user, "osUser");
+            if ("root".equals(user)) {
+                throw new IllegalArgumentException("PostgreSQL cannot run as root: choose an unprivileged OS user");
+            }
+            dev.polarscale.core.Command.of("true").asUser(user);
+            this.osUser = user;
+            return this;
+        }
+
+        public Builder superuserPassword(String password) {
+            this.superuserPassword = validPassword(password, "superuser password");
+            return this;
+        }
+
+        public Builder replicationUser(String user) {
+            Objects.requireNonNull(user, "replicationUser");
+            if (!NAME.matcher(user).matches()) {
+                throw new IllegalArgumentException("invalid replication user '" + user + "': must match [a-z][a-z0-9_]{0,62}");
+            }
+            this.replicationUser = user;
+            return this;
+        }
+
+        public Builder replicationPassword(String password) {
+            this.replicationPassword = validPassword(password, "replication password");
+            return this;
+        }
+
+        /** Allows replication from this CIDR (validated); replaces the per-host defaults. */
+        public Builder allowReplicationFrom(String cidr) {
+            HbaRule.replication(replicationUser, cidr); // validates the CIDR, rejects 0.0.0.0/0
+            replicationCidrs.add(cidr);
+            return this;
+        }
+
+        public Builder lockTimeout(Duration t) {
+            this.lockTimeout = positive(t, "lockTimeout");
+            return this;
+        }
+
+        public Builder verifyTimeout(Duration t) {
+            this.verifyTimeout = positive(t, "verifyTimeout");
+            return this;
+        }
+
+        public Builder listener(ScaleListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        private static String validPassword(String pw, String what) {
+            Objects.requireNonNull(pw, what);
+            if (pw.length() < 8 || pw.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                throw new IllegalArgumentException(what + " must have at least 8 characters and no control characters");
+            }
+            return pw;
+        }
+
+        private static Duration positive(Duration t, String what) {
+            Objects.requireNonNull(t, what);
+            if (t.isNegative() || t.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive: " + t);
+            }
+            return t;
+        }
+
+        public ClusterSpec build() {
+            if (primaryName == null) {
+                throw new IllegalStateException("primary(...) is required");
+            }
+            if (!hosts.containsKey(primaryHost)) {
+                if (primaryHost.equals("127.0.0.1") || primaryHost.equals("localhost") || primaryHost.equals("::1")) {
+                    hosts.put(primaryHost, Executors.local());
+                } else {
+                    throw new IllegalStateException("no executor registered for the primary's host " + primaryHost);
+                }
+            }
+            if (superuserPassword == null) {
+                superuserPassword = generatePassword();
+            }
+            if (replicationPassword == null) {
+                replicationPassword = generatePassword();
+            }
+            if (replicationCidrs.isEmpty()) {
+                for (String h : hosts.keySet()) {
+                    if (h.equals("localhost")) {
+                        replicationCidrs.add("127.0.0.1/32");
+                    } else if (h.contains(":")) {
+                        replicationCidrs.add(h + "/128");
+                    } else if (h.matches("[0-9.]+")) {
+                        replicationCidrs.add(h + "/32");
+                    } else {
+                        throw new IllegalStateException("host '" + h + "' is a name, not an address: "
+                                + "say which addresses may replicate with allowReplicationFrom(cidr)");
+                    }
+                }
+            }
+            return new ClusterSpec(this);
+        }
+    }
+}

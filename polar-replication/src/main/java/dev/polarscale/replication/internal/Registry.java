@@ -1,0 +1,163 @@
+package dev.polarscale.replication.internal;
+
+import dev.polarscale.core.NodeRole;
+import dev.polarscale.replication.ReplicationException;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * The cluster's membership, kept on the primary in {@code polarscale.nodes} so that every
+ * scaler (any thread, JVM or machine) sees the same cluster, and its unique constraints back
+ * the checks on names, ports, slots and host ids. {@code polarscale.canary} holds one row per
+ * node for the read-after-write check. The schema is created once; afterwards only DML runs,
+ * because DDL on a PolarDB primary waits for every replica slot.
+ */
+public final class Registry {
+
+    /** A registered node. */
+    public record Entry(String name, NodeRole role, String host, int port, String dataDirectory,
+                        OptionalInt hostId, Optional<String> osUser) {
+    }
+
+    private final String node;
+    private final DataSource primary;
+
+    public Registry(String node, DataSource primary) {
+        this.node = node;
+        this.primary = primary;
+    }
+
+    public static final List<String> SCHEMA_SQL = List.of(
+            "CREATE SCHEMA IF NOT EXISTS polarscale",
+            "CREATE TABLE IF NOT EXISTS polarscale.nodes (name text PRIMARY KEY, role text NOT NULL "
+                    + "CHECK (role IN ('PRIMARY','REPLICA','STANDBY')), host text NOT NULL, port int NOT NULL "
+                    + "CHECK (port BETWEEN 1 AND 65535), data_directory text NOT NULL, host_id int UNIQUE "
+                    + "CHECK (host_id BETWEEN 1 AND 512), os_user text, created_at timestamptz NOT NULL DEFAULT now(), "
+                    + "UNIQUE (host, port))",
+            "CREATE TABLE IF NOT EXISTS polarscale.canary (node text PRIMARY KEY, token text NOT NULL, "
+                    + "written_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+
+    /** Creates the schema if it is missing (DDL only then, with a statement timeout). */
+    public void ensureSchema() {
+        try (Connection c = primary.getConnection()) {
+            try (Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT to_regclass('polarscale.nodes') IS NOT NULL "
+                         + "AND to_regclass('polarscale.canary') IS NOT NULL")) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    return;
+                }
+            }
+            boolean auto = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("SET LOCAL statement_timeout = '15s'");
+                for (String sql : SCHEMA_SQL) {
+                    s.execute(sql);
+                }
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(auto);
+            }
+        } catch (SQLException e) {
+            throw fail("create the polarscale schema", e);
+        }
+    }
+
+    public List<Entry> list() {
+        return query("SELECT name, role, host, port, data_directory, host_id, os_user FROM polarscale.nodes "
+                + "ORDER BY role <> 'PRIMARY', created_at, name");
+    }
+
+    public Optional<Entry> get(String name) {
+        List<Entry> l = query("SELECT name, role, host, port, data_directory, host_id, os_user FROM polarscale.nodes "
+                + "WHERE name = ?", name);
+        return l.isEmpty() ? Optional.empty() : Optional.of(l.get(0));
+    }
+
+    public void add(Entry e) {
+        try (Connection c = primary.getConnection();
+             PreparedStatement ps = c.prepareStatement("INSERT INTO polarscale.nodes "
+                     + "(name, role, host, port, data_directory, host_id, os_user) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, e.name());
+            ps.setString(2, e.role().name());
+            ps.setString(3, e.host());
+            ps.setInt(4, e.port());
+            ps.setString(5, e.dataDirectory());
+            if (e.hostId().isPresent()) {
+                ps.setInt(6, e.hostId().getAsInt());
+            } else {
+                ps.setNull(6, Types.INTEGER);
+            }
+            ps.setString(7, e.osUser().orElse(null));
+            ps.executeUpdate();
+        } catch (SQLException ex) {
+            throw fail("register node " + e.name(), ex);
+        }
+    }
+
+    public void remove(String name) {
+        update("DELETE FROM polarscale.nodes WHERE name = ?", name);
+        update("DELETE FROM polarscale.canary WHERE node = ?", name);
+    }
+
+    /** Writes a fresh canary token for a node; returns when it is committed. */
+    public void writeCanary(String name, String token) {
+        try (Connection c = primary.getConnection();
+             PreparedStatement ps = c.prepareStatement("INSERT INTO polarscale.canary (node, token) VALUES (?, ?) "
+                     + "ON CONFLICT (node) DO UPDATE SET token = excluded.token, written_at = clock_timestamp()")) {
+            ps.setString(1, name);
+            ps.setString(2, token);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw fail("write the canary row for " + name, e);
+        }
+    }
+
+    private void update(String sql, String param) {
+        try (Connection c = primary.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, param);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw fail("update the registry", e);
+        }
+    }
+
+    private List<Entry> query(String sql, String... params) {
+        try (Connection c = primary.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setString(i + 1, params[i]);
+            }
+            List<Entry> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    int hid = rs.getInt(6);
+                    OptionalInt hostId = rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(hid);
+                    out.add(new Entry(rs.getString(1), NodeRole.valueOf(rs.getString(2)), rs.getString(3),
+                            rs.getInt(4), rs.getString(5), hostId, Optional.ofNullable(rs.getString(7))));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw fail("read the registry", e);
+        }
+    }
+
+    private ReplicationException fail(String what, SQLException e) {
+        return new ReplicationException(node + " - cannot " + what + ": " + e.getMessage() + " (SQLSTATE "
+                + e.getSQLState() + ")", e.getSQLState(), e);
+    }
+}

@@ -1,0 +1,249 @@
+package dev.polarscale.replication;
+
+import dev.polarscale.core.Command;
+import dev.polarscale.core.Executors;
+import dev.polarscale.core.NodeState;
+import dev.polarscale.core.PostgresNode;
+import dev.polarscale.core.SlotName;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The scaler on real PostgreSQL 15 servers: one primary, standbys added and removed. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterScalerIT {
+    private static Path base;
+    private static ClusterScaler scaler;
+
+    @BeforeAll
+    static void deploy() throws IOException {
+        base = Files.createTempDirectory("polarscale-scaler-it-");
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
+        ClusterSpec spec = ClusterSpec.builder()
+                .primary("primary", "127.0.0.1", freePort(), base.resolve("primary"))
+                .verifyTimeout(Duration.ofSeconds(30))
+                .build();
+        scaler = ClusterScaler.forCluster(spec);
+        OperationReport r = scaler.deployPrimary();
+        assertTrue(r.steps().stream().anyMatch(s -> s.step().equals("initdb")));
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (scaler != null) {
+            for (NodeStatus n : scaler.status().nodes()) {
+                if (!n.name().equals("primary")) {
+                    scaler.removeNode(n.name(), RemoveOptions.defaults().withDeleteData(true));
+                }
+            }
+            PostgresNode primary = scaler.primaryNode();
+            scaler.close();
+            primary.stop();
+            primary.deleteDataDirectory();
+            assertEquals(NodeState.NO_DATA_DIRECTORY, primary.status());
+        }
+        Executors.local().run(Command.of("rm", "-rf", "--", base.toString()));
+    }
+
+    private static NodeSpec spec(String name) {
+        return NodeSpec.builder().name(name).port(freePort()).dataDirectory(base.resolve(name)).build();
+    }
+
+    @Test
+    @Order(1)
+    void twoStandbysStreamAndServeData() throws SQLException {
+        NodeSpec s1 = spec("standby1");
+        NodeSpec s2 = spec("standby2");
+        OperationReport r1 = scaler.addStandby(s1);
+        OperationReport r2 = scaler.addStandby(s2);
+        assertTrue(r1.canaryLag().compareTo(Duration.ZERO) > 0);
+        System.out.printf("add standby1 %d ms, standby2 %d ms; canary lag %d µs / %d µs%n",
+                r1.total().toMillis(), r2.total().toMillis(), r1.canaryLag().toNanos() / 1000,
+                r2.canaryLag().toNanos() / 1000);
+
+        exec(scaler.primaryNode(), "CREATE TABLE t(id int)", "INSERT INTO t SELECT generate_series(1, 10)");
+        for (String n : List.of("standby1", "standby2")) {
+            assertEquals(10, awaitCount(scaler.node(n), "SELECT count(*) FROM t", 10), n);
+            assertThrows(SQLException.class, () -> exec(scaler.node(n), "INSERT INTO t VALUES (11)"),
+                    n + " is read-only");
+        }
+        ClusterStatus status = scaler.status();
+        System.out.print(status.toTable());
+        assertEquals(3, status.nodes().size());
+        for (String n : List.of("standby1", "standby2")) {
+            NodeStatus ns = status.node(n).orElseThrow();
+            assertTrue(ns.healthy(), ns.toString());
+            assertEquals("streaming", ns.replication().orElseThrow());
+        }
+        assertTrue(status.node("primary").orElseThrow().healthy());
+    }
+
+    @Test
+    @Order(2)
+    void removeAndAddBack() {
+        OperationReport rm = scaler.removeNode("standby2", RemoveOptions.defaults().withDeleteData(true));
+        assertTrue(scaler.slots().get(SlotName.of("standby2")).isEmpty(), "slot dropped");
+        assertFalse(Files.exists(base.resolve("standby2")), "data deleted");
+        assertTrue(scaler.status().node("standby2").isEmpty());
+        System.out.println("remove standby2: " + rm.total().toMillis() + " ms");
+
+        scaler.addStandby(spec("standby2"));
+        assertTrue(scaler.status().node("standby2").orElseThrow().healthy());
+    }
+
+    @Test
+    @Order(3)
+    void duplicatesAreRefusedBeforeAnySideEffect() {
+        int slotsBefore = scaler.slots().list().size();
+        NodeStatus s1 = scaler.status().node("standby1").orElseThrow();
+        IllegalArgumentException name = assertThrows(IllegalArgumentException.class,
+                () -> scaler.addStandby(spec("standby1")));
+        assertTrue(name.getMessage().contains("already exists"), name.getMessage());
+        IllegalArgumentException port = assertThrows(IllegalArgumentException.class,
+                () -> scaler.addStandby(NodeSpec.builder().name("other").port(s1.port())
+                        .dataDirectory(base.resolve("other")).build()));
+        assertTrue(port.getMessage().contains("port " + s1.port()), port.getMessage());
+        scaler.slots().create(SlotName.of("orphan"));
+        IllegalArgumentException slot = assertThrows(IllegalArgumentException.class,
+                () -> scaler.addStandby(spec("orphan")));
+        assertTrue(slot.getMessage().contains("slot 'orphan' already exists"), slot.getMessage());
+        scaler.removeNode("orphan", RemoveOptions.defaults());
+        assertEquals(slotsBefore, scaler.slots().list().size());
+        assertFalse(Files.exists(base.resolve("other")));
+        assertFalse(Files.exists(base.resolve("orphan")));
+    }
+
+    @Test
+    @Order(4)
+    void takenPortFailsAndLeavesNothing() throws IOException {
+        try (ServerSocket blocker = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            NodeSpec s = NodeSpec.builder().name("blocked").port(blocker.getLocalPort())
+                    .dataDirectory(base.resolve("blocked")).build();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> scaler.addStandby(s));
+            assertTrue(e.getMessage().contains("already in use"), e.getMessage());
+        }
+        assertTrue(scaler.slots().get(SlotName.of("blocked")).isEmpty());
+        assertFalse(Files.exists(base.resolve("blocked")));
+    }
+
+    @Test
+    @Order(5)
+    void failureAfterStartIsUndoneAndARetrySucceeds() {
+        NodeSpec s = spec("standby3");
+        ClusterSpec failing = scaler.spec().toBuilder().listener(new ScaleListener() {
+            @Override
+            public void stepStarted(String operation, String step) {
+                if (step.equals("verify streaming")) {
+                    throw new IllegalStateException("injected failure at " + step);
+                }
+            }
+        }).build();
+        try (ClusterScaler broken = ClusterScaler.forCluster(failing)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> broken.addStandby(s));
+            assertTrue(e.getMessage().contains("injected"), e.getMessage());
+        }
+        assertTrue(scaler.slots().get(SlotName.of("standby3")).isEmpty(), "slot undone");
+        assertFalse(Files.exists(base.resolve("standby3")), "directory undone");
+        assertTrue(scaler.status().node("standby3").isEmpty());
+        // nothing listens on its port any more
+        assertThrows(IOException.class, () -> new java.net.Socket("127.0.0.1", s.port().value()).close());
+
+        scaler.addStandby(s);
+        assertTrue(scaler.status().node("standby3").orElseThrow().healthy());
+        scaler.removeNode("standby3", RemoveOptions.defaults().withDeleteData(true));
+    }
+
+    @Test
+    @Order(6)
+    void killedStandbyIsReported() throws Exception {
+        PostgresNode s1 = scaler.node("standby1");
+        String pid = s1.readFile("postmaster.pid").lines().findFirst().orElseThrow().strip();
+        Executors.local().run(Command.of("kill", "-KILL", pid));
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        NodeStatus st;
+        do {
+            Thread.sleep(100);
+            st = scaler.status().node("standby1").orElseThrow();
+        } while ((st.reachable() || st.slotActive().orElse(true)) && System.nanoTime() < deadline);
+        System.out.print(scaler.status().toTable());
+        assertFalse(st.reachable(), st.toString());
+        assertFalse(st.healthy());
+        assertEquals(java.util.Optional.of(false), st.slotActive());
+        assertTrue(st.error().isPresent());
+        // removal still works on a dead node: its slot is dropped
+        scaler.removeNode("standby1", RemoveOptions.defaults().withDeleteData(true));
+        assertTrue(scaler.slots().get(SlotName.of("standby1")).isEmpty());
+    }
+
+    @Test
+    @Order(7)
+    void primaryDownMeansClearErrorAndNothingLeft() {
+        PostgresNode primary = scaler.primaryNode();
+        primary.stop();
+        try {
+            ReplicationException e = assertThrows(ReplicationException.class,
+                    () -> scaler.addStandby(spec("late")));
+            assertTrue(e.getMessage().contains("primary") || e.getMessage().contains("lock"), e.getMessage());
+            assertFalse(Files.exists(base.resolve("late")));
+        } finally {
+            primary.start();
+        }
+        assertTrue(scaler.slots().get(SlotName.of("late")).isEmpty());
+    }
+
+    private static void exec(PostgresNode node, String... sql) throws SQLException {
+        try (Connection c = node.connect(); Statement s = c.createStatement()) {
+            for (String q : sql) {
+                s.execute(q);
+            }
+        }
+    }
+
+    private static long awaitCount(PostgresNode node, String sql, long expected) throws SQLException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        try (Connection c = node.connect(); Statement s = c.createStatement()) {
+            while (true) {
+                try (ResultSet rs = s.executeQuery(sql)) {
+                    rs.next();
+                    long n = rs.getLong(1);
+                    if (n == expected || System.nanoTime() > deadline) {
+                        return n;
+                    }
+                } catch (SQLException e) {
+                    if (!"42P01".equals(e.getSQLState()) || System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                }
+            }
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
