@@ -37,6 +37,9 @@ public record CommandResult(int exitCode, String stdout, String stderr, Duration
             throw new IllegalArgumentException("maxLines must be >= 1: " + maxLines);
         }
         String trimmed = text.stripTrailing();
+        if (trimmed.isEmpty()) {
+            return "";
+        }
         int end = trimmed.length();
         int pos = end;
         for (int i = 0; i < maxLines && pos > 0; i++) {
