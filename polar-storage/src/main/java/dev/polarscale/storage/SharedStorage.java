@@ -1,5 +1,8 @@
 package dev.polarscale.storage;
 
+import dev.polarscale.core.NodeConfig;
+import dev.polarscale.core.PolarStorage;
+
 import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.storage.internal.LocalFsStorage;
 import dev.polarscale.storage.internal.PfsStorage;
@@ -48,7 +51,22 @@ public interface SharedStorage {
      * The {@code postgresql.conf} settings this storage needs, GUC name to raw (unquoted) value,
      * in a fixed order; unmodifiable.
      */
-    Map<String, String> settings();
+    default Map<String, String> settings() {
+        PolarStorage c = configuration();
+        Map<String, String> s = new java.util.LinkedHashMap<>();
+        s.put("polar_enable_shared_storage_mode", "on");
+        s.put("polar_vfs.localfs_mode", c.localFsMode() ? "on" : "off");
+        s.put("polar_disk_name", c.diskName());
+        s.put("polar_datadir", c.polarDatadir());
+        c.storageClusterName().ifPresent(n -> s.put("polar_storage_cluster_name", n));
+        return java.util.Collections.unmodifiableMap(s);
+    }
+
+    /**
+     * The storage as {@link NodeConfig} takes it ({@code NodeConfig.Builder.storage}); the
+     * {@link #settings()} map is derived from it, so both always agree.
+     */
+    PolarStorage configuration();
 
     /**
      * Makes the storage usable on the host, idempotently. Never formats a device.

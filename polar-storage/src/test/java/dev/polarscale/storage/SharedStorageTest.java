@@ -22,8 +22,8 @@ class SharedStorageTest {
         assertEquals(List.of(
                 Map.entry("polar_enable_shared_storage_mode", "on"),
                 Map.entry("polar_vfs.localfs_mode", "on"),
-                Map.entry("polar_datadir", "file-dio:///home/polar/shared_data/"),
-                Map.entry("polar_disk_name", "home")), new ArrayList<>(s.settings().entrySet()));
+                Map.entry("polar_disk_name", "home"),
+                Map.entry("polar_datadir", "file-dio:///home/polar/shared_data/")), new ArrayList<>(s.settings().entrySet()));
         assertEquals("/home/polar/shared_data/", s.initdbDirectory());
         assertEquals("localfs", s.initdbStorageArgument());
         assertThrows(UnsupportedOperationException.class, () -> s.settings().put("x", "y"));

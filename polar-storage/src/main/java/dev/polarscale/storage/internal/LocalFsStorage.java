@@ -1,5 +1,7 @@
 package dev.polarscale.storage.internal;
 
+import dev.polarscale.core.PolarStorage;
+
 import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.storage.SharedStorage;
 import org.slf4j.Logger;
@@ -7,9 +9,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -22,17 +22,12 @@ public final class LocalFsStorage implements SharedStorage {
 
     private final Path directory;
     private final String osUser;
-    private final Map<String, String> settings;
+    private final PolarStorage configuration;
 
     public LocalFsStorage(Path directory, String osUser) {
         this.directory = SafePaths.requireSafeAbsolute(directory, "shared directory");
         this.osUser = OsUsers.requireDatabaseUser(osUser);
-        Map<String, String> s = new LinkedHashMap<>();
-        s.put("polar_enable_shared_storage_mode", "on");
-        s.put("polar_vfs.localfs_mode", "on");
-        s.put("polar_datadir", "file-dio://" + SafePaths.withTrailingSlash(directory));
-        s.put("polar_disk_name", directory.getName(0).toString());
-        this.settings = java.util.Collections.unmodifiableMap(s);
+        this.configuration = PolarStorage.localFs(this.directory);
     }
 
     public Path directory() {
@@ -40,8 +35,8 @@ public final class LocalFsStorage implements SharedStorage {
     }
 
     @Override
-    public Map<String, String> settings() {
-        return settings;
+    public PolarStorage configuration() {
+        return configuration;
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.polarscale.storage.internal;
 
+import dev.polarscale.core.PolarStorage;
+
 import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.storage.BlockDevices;
 import dev.polarscale.storage.Pfs;
@@ -11,10 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -28,7 +27,7 @@ public final class PfsStorage implements SharedStorage {
     private final Pfs pfs;
     private final PfsPath directory;
     private final long minimumDeviceBytes;
-    private final Map<String, String> settings;
+    private final PolarStorage configuration;
 
     public PfsStorage(Pfs pfs, PfsPath directory, long minimumDeviceBytes) {
         this.pfs = Objects.requireNonNull(pfs, "pfs");
@@ -41,18 +40,13 @@ public final class PfsStorage implements SharedStorage {
             throw new IllegalArgumentException("minimumDeviceBytes must not be negative: " + minimumDeviceBytes);
         }
         this.minimumDeviceBytes = minimumDeviceBytes;
-        Map<String, String> s = new LinkedHashMap<>();
-        s.put("polar_enable_shared_storage_mode", "on");
-        s.put("polar_vfs.localfs_mode", "off");
-        s.put("polar_disk_name", directory.disk().name());
-        s.put("polar_datadir", directory.asDirectory());
-        s.put("polar_storage_cluster_name", pfs.clusterName());
-        this.settings = Collections.unmodifiableMap(s);
+        this.configuration = PolarStorage.pfs(pfs.clusterName(), directory.disk().name(),
+                String.join("/", directory.components()));
     }
 
     @Override
-    public Map<String, String> settings() {
-        return settings;
+    public PolarStorage configuration() {
+        return configuration;
     }
 
     @Override
