@@ -6,6 +6,8 @@ import dev.polarscale.core.Command;
 import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.core.ConnInfo;
 import dev.polarscale.core.HbaRule;
+import dev.polarscale.core.HostId;
+import dev.polarscale.core.PolarStorage;
 import dev.polarscale.core.NodeConfig;
 import dev.polarscale.core.NodeRole;
 import dev.polarscale.core.NodeState;
@@ -20,6 +22,9 @@ import dev.polarscale.replication.internal.BaseBackup;
 import dev.polarscale.replication.internal.ClusterLock;
 import dev.polarscale.replication.internal.Registry;
 import dev.polarscale.replication.internal.StepRunner;
+import dev.polarscale.storage.ConfigTemplates;
+import dev.polarscale.storage.PolarInitdb;
+import dev.polarscale.storage.SharedStorage;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,6 +85,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ClusterScaler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterScaler.class);
     private static final int MAX_SENDERS = 16;
+    private static final int PRIMARY_HOST_ID = 1;
 
     private final ClusterSpec spec;
     private final Map<String, Optional<String>> osUsers = new ConcurrentHashMap<>();
@@ -102,13 +108,16 @@ public final class ClusterScaler implements AutoCloseable {
     // ------------------------------------------------------------------ primary
 
     /**
-     * Deploys the primary of plain PostgreSQL: initdb, configuration for replication, the
+     * Deploys the primary. On plain PostgreSQL: initdb, configuration for replication, the
      * replication role with a {@code scram-sha-256} password and {@code pg_hba.conf} rules for
      * the allowed CIDRs only, start, the membership schema, and a {@code SELECT version()} check.
-     * Undone on failure.
+     * With {@link ClusterSpec#sharedStorage()} (PolarDB, steps A1-A10): the storage is checked and
+     * mounted (never formatted), the fresh initdb is moved onto it with {@code polar-initdb.sh},
+     * and the primary gets {@code polar_hostid=1}. Undone on failure.
      */
     public OperationReport deployPrimary() {
         PostgresNode primary = primaryNode();
+        Optional<SharedStorage> storage = spec.sharedStorage();
         StepRunner run = new StepRunner(primary.name(), "deployPrimary", spec.listener());
         try {
             run.step("check", () -> {
@@ -117,8 +126,16 @@ public final class ClusterScaler implements AutoCloseable {
                             + " already holds a cluster; attach to it instead of deploying");
                 }
                 requirePortFree(primary.name(), spec.primaryHost(), primary.port().value());
+                storage.ifPresent(s -> requirePolarDb(primary));
             }, null);
+            if (storage.isPresent()) {
+                run.step("prepare storage", () -> storage.get().prepare(primary.executor()), null);
+            }
             run.step("initdb", primary::initdb, primary::deleteDataDirectory);
+            if (storage.isPresent()) {
+                run.step("polar-initdb", () -> polarInitdb(primary).initPrimary(primary.executor(),
+                        primary.dataDirectory(), storage.get()), () -> emptySharedStorage(primary, storage.get()));
+            }
             run.step("configure", () -> {
                 primary.writeFile("postgresql.conf", primaryConfig().mergeInto(primary.readFile("postgresql.conf")));
                 primary.writeFile("pg_hba.conf", HbaRule.mergeInto(primary.readFile("pg_hba.conf"), hbaRules()));
@@ -128,16 +145,117 @@ public final class ClusterScaler implements AutoCloseable {
             run.step("registry", () -> {
                 registry().ensureSchema();
                 registry().add(new Registry.Entry(primary.name(), NodeRole.PRIMARY, spec.primaryHost(),
-                        primary.port().value(), primary.dataDirectory().toString(), OptionalInt.empty(),
+                        primary.port().value(), primary.dataDirectory().toString(),
+                        storage.isPresent() ? OptionalInt.of(PRIMARY_HOST_ID) : OptionalInt.empty(),
                         primary.osUser()));
             }, null);
-            run.step("verify", () -> primary.awaitReady(spec.verifyTimeout()), null);
+            run.step("verify", () -> {
+                String version = primary.awaitReady(spec.verifyTimeout());
+                if (storage.isPresent() && !version.contains("PolarDB")) {
+                    throw new ReplicationException(primary.name() + " - expected a PolarDB server, got: " + version);
+                }
+            }, null);
             run.commit();
             return run.report(Duration.ZERO);
         } catch (RuntimeException e) {
             closePool();
             throw rollback(run, e);
         }
+    }
+
+    // ------------------------------------------------------------------ PolarDB replica
+
+    /**
+     * Adds a PolarDB read-only node on the primary's shared storage (steps B1-B12): the storage
+     * is mounted (never formatted), the slot is created, {@code polar-initdb.sh ... replica}
+     * prepares the local directory (and is checked, since its exit code lies), configuration
+     * comes from the host's cached template, {@code polar_hostid} is unique (the lowest free one
+     * unless given), {@code replica.signal} is written, then start and verification as for
+     * {@link #addStandby}.
+     *
+     * @throws IllegalStateException the cluster has no shared storage (use {@link #addStandby})
+     */
+    public OperationReport addReplica(NodeSpec node) {
+        SharedStorage storage = spec.sharedStorage().orElseThrow(() -> new IllegalStateException(node.name()
+                + " - addReplica needs a PolarDB cluster (ClusterSpec.Builder.sharedStorage); "
+                + "on plain PostgreSQL use addStandby"));
+        PostgresNode replica = followerNode(node);
+        String host = hostOf(node);
+        freshConnections();
+        StepRunner run = new StepRunner(node.name(), "addReplica", spec.listener());
+        try (ClusterLock ignored = lock(node.name())) {
+            try {
+                HostId hostId = run.call("check", () -> {
+                    requirePolarDb(replica);
+                    checkFree(node, replica);
+                    return chooseHostId(node);
+                }, null);
+                run.step("mount storage", () -> storage.prepare(replica.executor()), null);
+                run.step("create slot", () -> slots().create(node.slotName()),
+                        () -> slots().drop(node.slotName(), ReplicationSlotManager.DropOptions.terminateWalSender(
+                                Duration.ofSeconds(10))));
+                run.step("local directory", () -> replica.createDirectory(replica.dataDirectory()),
+                        replica::deleteDataDirectory);
+                run.step("polar-initdb", () -> polarInitdb(replica).initReplica(replica.executor(),
+                        replica.dataDirectory(), storage), null);
+                run.step("config templates", () -> templates(replica).copyConfigFilesTo(replica.dataDirectory()),
+                        null);
+                run.step("configure", () -> {
+                    replica.writeFile("postgresql.conf",
+                            replicaConfig(node, hostId, storage).mergeInto(replica.readFile("postgresql.conf")));
+                    replica.writeFile("pg_hba.conf", HbaRule.mergeInto(replica.readFile("pg_hba.conf"), hbaRules()));
+                    replica.writeFile("polarscale.pgpass", pgpassLine(spec.primaryHost(), spec.primaryPort().value()));
+                    replica.writeFile(NodeRole.REPLICA.signalFile().orElseThrow(), "");
+                }, null);
+                run.step("start", replica::start, () -> replica.stop(PostgresNode.StopMode.IMMEDIATE));
+                Duration lag = verifyFollower(run, replica, node);
+                run.step("register", () -> registry().add(new Registry.Entry(node.name(), NodeRole.REPLICA, host,
+                        node.port().value(), node.dataDirectory().toString(), OptionalInt.of(hostId.value()),
+                        replica.osUser())), () -> registry().remove(node.name()));
+                run.commit();
+                return run.report(lag);
+            } catch (RuntimeException e) {
+                if (node.keepOnFailure()) {
+                    LOG.warn("{} - addReplica failed; keeping what was created for debugging (keepOnFailure)",
+                            node.name());
+                    run.commit();
+                    throw e;
+                }
+                throw rollback(run, e);
+            }
+        }
+    }
+
+    /** The steps {@link #addReplica} would run, with exact commands and SQL; runs nothing. */
+    public List<PlannedStep> planReplica(NodeSpec node) {
+        SharedStorage storage = spec.sharedStorage().orElseThrow(() -> new IllegalStateException(node.name()
+                + " - planReplica needs a PolarDB cluster (ClusterSpec.Builder.sharedStorage)"));
+        PostgresNode replica = followerNode(node);
+        String host = hostOf(node);
+        String hostId = node.hostId().map(HostId::toString).orElse("<lowest free>");
+        List<PlannedStep> plan = new ArrayList<>();
+        plan.add(lockStep());
+        plan.add(checkStep(node, replica, host));
+        plan.add(new PlannedStep("mount storage", host, List.of(storage.toString()
+                + ": checked and mounted, never formatted")));
+        plan.add(createSlotStep(node));
+        plan.add(new PlannedStep("local directory", host, List.of("mkdir -p -m 0700 " + replica.dataDirectory())));
+        plan.add(new PlannedStep("polar-initdb", host, List.of(
+                polarInitdb(replica).command(replica.dataDirectory(), storage, "replica").toString(),
+                "check: " + replica.dataDirectory() + "/PG_VERSION exists, " + storage.initdbDirectory()
+                        + " gained nothing")));
+        plan.add(new PlannedStep("config templates", host, List.of("cp postgresql.conf pg_hba.conf pg_ident.conf "
+                + "from the host's cached initdb template to " + replica.dataDirectory())));
+        NodeConfig cfg = replicaConfig(node, node.hostId().orElse(HostId.of(HostId.MAX)), storage);
+        plan.add(new PlannedStep("configure", host, List.of(
+                "postgresql.conf managed block (polar_hostid=" + hostId + "):\n      "
+                        + cfg.renderMasked().strip().replace("\n", "\n      "),
+                "pg_hba.conf managed block: " + hbaRules().stream().map(HbaRule::render).toList(),
+                "polarscale.pgpass (0600): " + spec.primaryHost() + ":" + spec.primaryPort() + ":*:"
+                        + spec.replicationUser() + ":" + Command.MASK,
+                "replica.signal")));
+        plan.addAll(startVerifyRegister(node, replica, host));
+        return plan;
     }
 
     // ------------------------------------------------------------------ standby
@@ -148,42 +266,60 @@ public final class ClusterScaler implements AutoCloseable {
         PostgresNode standby = followerNode(node);
         String host = hostOf(node);
         List<PlannedStep> plan = new ArrayList<>();
-        plan.add(new PlannedStep("lock", spec.primaryHost(), List.of("SELECT pg_try_advisory_lock(<polarscale key>)")));
-        plan.add(new PlannedStep("check", host, List.of(
-                "SELECT ... FROM polarscale.nodes  -- name " + node.name() + ", port " + node.port() + " unused",
-                "SELECT ... FROM pg_replication_slots WHERE slot_name = '" + node.slotName() + "'  -- absent",
-                "connect " + host + ":" + node.port() + "  -- nothing listens",
-                standby.serverCommand("pg_ctl", "status", "-D", standby.dataDirectory().toString()).toString())));
-        plan.add(new PlannedStep("create slot", spec.primaryHost(),
-                List.of("SELECT pg_create_physical_replication_slot('" + node.slotName() + "', true)")));
-        Command copy = BaseBackup.hasPgBasebackup(standby)
-                ? BaseBackup.pgBasebackup(standby, spec.primaryHost(), primary.port().value(), spec.replicationUser(),
-                spec.replicationPassword(), node.slotName())
-                : BaseBackup.copyCommand(primary, standby);
+        plan.add(lockStep());
+        plan.add(checkStep(node, standby, host));
+        plan.add(createSlotStep(node));
+        boolean basebackup = BaseBackup.hasPgBasebackup(standby);
         List<String> backup = new ArrayList<>();
         backup.add("mkdir -p -m 0700 " + standby.dataDirectory());
-        if (!BaseBackup.hasPgBasebackup(standby)) {
+        if (basebackup) {
+            backup.add(BaseBackup.pgBasebackup(standby, spec.primaryHost(), primary.port().value(),
+                    spec.replicationUser(), spec.replicationPassword(), node.slotName()).toString());
+        } else {
             backup.add("SELECT pg_backup_start('polarscale " + node.name() + "', true)");
-        }
-        backup.add(copy.toString());
-        if (!BaseBackup.hasPgBasebackup(standby)) {
+            backup.add(BaseBackup.copyCommand(primary, standby).toString());
             backup.add("SELECT labelfile FROM pg_backup_stop(true)  -- written to backup_label");
         }
         plan.add(new PlannedStep("base backup", host, backup));
         plan.add(new PlannedStep("configure", host, List.of(
-                "postgresql.conf managed block:\n" + standbyConfig(node).renderMasked().strip().replace("\n", "\n      "),
-                "polarscale.pgpass (0600): " + spec.primaryHost() + ":" + primary.port() + ":*:" + spec.replicationUser()
-                        + ":" + Command.MASK,
+                "postgresql.conf managed block:\n      "
+                        + standbyConfig(node).renderMasked().strip().replace("\n", "\n      "),
+                "polarscale.pgpass (0600): " + spec.primaryHost() + ":" + primary.port() + ":*:"
+                        + spec.replicationUser() + ":" + Command.MASK,
                 "standby.signal")));
-        plan.add(new PlannedStep("start", host, List.of(standby.serverCommand("pg_ctl", "start", "-D",
-                standby.dataDirectory().toString(), "-w").toString())));
-        plan.add(new PlannedStep("verify", host, List.of("SELECT pg_is_in_recovery()  -- on " + node.name()
-                        + ", must be true",
-                "SELECT active FROM pg_replication_slots WHERE slot_name = '" + node.slotName() + "'",
-                "SELECT state FROM pg_stat_replication WHERE application_name = '" + node.name() + "'",
-                "INSERT INTO polarscale.canary ... ; then SELECT token FROM polarscale.canary on " + node.name())));
-        plan.add(new PlannedStep("register", spec.primaryHost(), List.of("INSERT INTO polarscale.nodes ...")));
+        plan.addAll(startVerifyRegister(node, standby, host));
         return plan;
+    }
+
+    private PlannedStep lockStep() {
+        return new PlannedStep("lock", spec.primaryHost(), List.of("SELECT pg_try_advisory_lock(<polarscale key>)"));
+    }
+
+    private PlannedStep checkStep(NodeSpec node, PostgresNode follower, String host) {
+        return new PlannedStep("check", host, List.of(
+                "SELECT ... FROM polarscale.nodes  -- name " + node.name() + ", port " + node.port()
+                        + node.hostId().map(h -> ", polar_hostid " + h).orElse("") + " unused",
+                "SELECT ... FROM pg_replication_slots WHERE slot_name = '" + node.slotName() + "'  -- absent",
+                "connect " + host + ":" + node.port() + "  -- nothing listens",
+                follower.serverCommand("pg_ctl", "status", "-D", follower.dataDirectory().toString()).toString()));
+    }
+
+    private static PlannedStep createSlotStep(NodeSpec node) {
+        return new PlannedStep("create slot", "primary", List.of(
+                "SELECT pg_create_physical_replication_slot('" + node.slotName() + "', true)"));
+    }
+
+    private List<PlannedStep> startVerifyRegister(NodeSpec node, PostgresNode follower, String host) {
+        return List.of(
+                new PlannedStep("start", host, List.of(follower.serverCommand("pg_ctl", "start", "-D",
+                        follower.dataDirectory().toString(), "-l", follower.startupLog().toString(), "-o",
+                        "-p " + node.port() + " -k <data directory>", "-w").toString())),
+                new PlannedStep("verify", host, List.of(
+                        "SELECT pg_is_in_recovery()  -- on " + node.name() + ", must be true",
+                        "SELECT active FROM pg_replication_slots WHERE slot_name = '" + node.slotName() + "'",
+                        "SELECT state FROM pg_stat_replication WHERE application_name = '" + node.name() + "'",
+                        "INSERT INTO polarscale.canary ...  -- then read back on " + node.name())),
+                new PlannedStep("register", spec.primaryHost(), List.of("INSERT INTO polarscale.nodes ...")));
     }
 
     /**
@@ -499,6 +635,12 @@ public final class ClusterScaler implements AutoCloseable {
     }
 
     private NodeConfig primaryConfig() {
+        if (spec.sharedStorage().isPresent()) {
+            return NodeConfig.primary(spec.primaryPort(), HostId.of(PRIMARY_HOST_ID),
+                            spec.sharedStorage().get().configuration())
+                    .listenAddresses(listenAddress(spec.primaryHost()))
+                    .maxWalSenders(MAX_SENDERS).maxReplicationSlots(MAX_SENDERS).build();
+        }
         return NodeConfig.builder().role(NodeRole.PRIMARY).port(spec.primaryPort())
                 .listenAddresses(listenAddress(spec.primaryHost()))
                 .walLevel(WalLevel.REPLICA).maxWalSenders(MAX_SENDERS).maxReplicationSlots(MAX_SENDERS)
@@ -506,14 +648,76 @@ public final class ClusterScaler implements AutoCloseable {
     }
 
     private NodeConfig standbyConfig(NodeSpec node) {
-        ConnInfo conn = ConnInfo.builder().host(spec.primaryHost()).port(spec.primaryPort())
-                .user(spec.replicationUser()).applicationName(node.name())
-                .option("passfile", node.dataDirectory().resolve("polarscale.pgpass").toString())
-                .build();
+        ConnInfo conn = primaryConnInfo(node);
         // a hot standby needs at least the primary's max_wal_senders / max_replication_slots
         return NodeConfig.standby(node.port(), conn, node.slotName())
                 .maxWalSenders(MAX_SENDERS).maxReplicationSlots(MAX_SENDERS)
                 .listenAddresses(listenAddress(hostOf(node))).build();
+    }
+
+    private NodeConfig replicaConfig(NodeSpec node, HostId hostId, SharedStorage storage) {
+        return NodeConfig.replica(node.port(), hostId, storage.configuration(), primaryConnInfo(node),
+                        node.slotName())
+                .maxWalSenders(MAX_SENDERS).maxReplicationSlots(MAX_SENDERS)
+                .listenAddresses(listenAddress(hostOf(node))).build();
+    }
+
+    private ConnInfo primaryConnInfo(NodeSpec node) {
+        return ConnInfo.builder().host(spec.primaryHost()).port(spec.primaryPort())
+                .user(spec.replicationUser()).dbname("postgres").applicationName(node.name())
+                .option("passfile", node.dataDirectory().resolve("polarscale.pgpass").toString())
+                .build();
+    }
+
+    private void requirePolarDb(PostgresNode node) {
+        if (!node.installation().isPolarDb()) {
+            throw new IllegalStateException(node.name() + " - a PolarDB cluster needs PolarDB binaries, but "
+                    + node.installation().binDir() + " has no polar-initdb.sh");
+        }
+    }
+
+    private HostId chooseHostId(NodeSpec node) {
+        if (node.hostId().isPresent()) {
+            if (node.hostId().get().value() == PRIMARY_HOST_ID) {
+                throw new IllegalArgumentException(node.name() + " - polar_hostid " + PRIMARY_HOST_ID
+                        + " is the primary's");
+            }
+            return node.hostId().get();
+        }
+        java.util.Set<Integer> used = new java.util.HashSet<>();
+        used.add(PRIMARY_HOST_ID);
+        for (Registry.Entry e : registry().list()) {
+            e.hostId().ifPresent(used::add);
+        }
+        for (int id = HostId.MIN; id <= HostId.MAX; id++) {
+            if (!used.contains(id)) {
+                return HostId.of(id);
+            }
+        }
+        throw new ReplicationException(node.name() + " - all polar_hostid values 1..512 are taken");
+    }
+
+    private PolarInitdb polarInitdb(PostgresNode node) {
+        return PolarInitdb.using(node.installation(), node.osUser().orElseGet(() -> OsUsers.whoami(node.executor())));
+    }
+
+    private ConfigTemplates templates(PostgresNode node) {
+        java.nio.file.Path cache = spec.templateCache()
+                .orElse(node.dataDirectory().getParent().resolve(".polarscale-templates"));
+        return ConfigTemplates.forHost(node.executor(), node.installation(), cache,
+                node.osUser().orElseGet(() -> OsUsers.whoami(node.executor())));
+    }
+
+    /** Undo of the primary's polar-initdb.sh: the shared directory was empty before it ran. */
+    private void emptySharedStorage(PostgresNode primary, SharedStorage storage) {
+        if (storage.configuration() instanceof PolarStorage.LocalFs local) {
+            Command wipe = Command.of("find", local.directory().toString(), "-mindepth", "1", "-delete")
+                    .withTimeout(Duration.ofMinutes(5));
+            primary.executor().run(primary.osUser().map(wipe::asUser).orElse(wipe));
+        } else {
+            LOG.warn("{} - deploy failed after polar-initdb.sh: the PFS directory {} keeps what it wrote; "
+                    + "empty it before deploying again", primary.name(), storage.initdbDirectory());
+        }
     }
 
     private static String listenAddress(String host) {

@@ -5,6 +5,7 @@ import dev.polarscale.core.Executors;
 import dev.polarscale.core.HbaRule;
 import dev.polarscale.core.PgInstallation;
 import dev.polarscale.core.Port;
+import dev.polarscale.storage.SharedStorage;
 
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -53,6 +54,8 @@ public final class ClusterSpec {
     private final Duration lockTimeout;
     private final Duration verifyTimeout;
     private final ScaleListener listener;
+    private final SharedStorage sharedStorage;
+    private final Path templateCache;
 
     private ClusterSpec(Builder b) {
         this.primaryName = b.primaryName;
@@ -69,6 +72,8 @@ public final class ClusterSpec {
         this.lockTimeout = b.lockTimeout;
         this.verifyTimeout = b.verifyTimeout;
         this.listener = b.listener;
+        this.sharedStorage = b.sharedStorage;
+        this.templateCache = b.templateCache;
     }
 
     public static Builder builder() {
@@ -146,6 +151,19 @@ public final class ClusterSpec {
         return listener;
     }
 
+    /** PolarDB's shared storage; present means a PolarDB cluster with shared-storage replicas. */
+    public Optional<SharedStorage> sharedStorage() {
+        return Optional.ofNullable(sharedStorage);
+    }
+
+    /**
+     * Where each host caches its replica configuration template; empty means
+     * {@code <parent of the node's data directory>/.polarscale-templates}.
+     */
+    public Optional<Path> templateCache() {
+        return Optional.ofNullable(templateCache);
+    }
+
     /** A builder holding these settings. */
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -163,6 +181,8 @@ public final class ClusterSpec {
         b.lockTimeout = lockTimeout;
         b.verifyTimeout = verifyTimeout;
         b.listener = listener;
+        b.sharedStorage = sharedStorage;
+        b.templateCache = templateCache;
         return b;
     }
 
@@ -223,8 +243,25 @@ public final class ClusterSpec {
         private Duration lockTimeout = Duration.ofSeconds(60);
         private Duration verifyTimeout = Duration.ofSeconds(60);
         private ScaleListener listener = ScaleListener.NONE;
+        private SharedStorage sharedStorage;
+        private Path templateCache;
 
         private Builder() {
+        }
+
+        /**
+         * Makes this a PolarDB cluster on shared storage: {@link ClusterScaler#deployPrimary()}
+         * initialises the storage and {@link ClusterScaler#addReplica(NodeSpec)} adds read-only
+         * nodes that share it.
+         */
+        public Builder sharedStorage(SharedStorage storage) {
+            this.sharedStorage = Objects.requireNonNull(storage, "sharedStorage");
+            return this;
+        }
+
+        public Builder templateCache(Path dir) {
+            this.templateCache = validDirectory(dir, "template cache directory");
+            return this;
         }
 
         /** The primary: name, host, port and data directory. */

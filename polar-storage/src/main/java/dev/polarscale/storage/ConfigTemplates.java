@@ -117,13 +117,22 @@ public final class ConfigTemplates {
         Path pgdata = tmp.resolve("pgdata");
         try {
             asUser("mkdir", "-m", "0700", tmp.toString());
+            // The template's pg_hba.conf must not carry initdb's default trust rules, and initdb
+            // wants a superuser password for that; this one dies with the throw-away cluster.
+            byte[] pw = new byte[18];
+            new SecureRandom().nextBytes(pw);
+            String password = HexFormat.of().formatHex(pw);
+            Path pwfile = tmp.resolve("pw");
+            executor.run(Command.of("sh", "-c", "umask 077 && cat > \"$1\"", "sh", pwfile.toString())
+                    .withStdin(password + "\n").withSecret(password).asUser(osUser).withTimeout(SHORT));
             executor.run(Command.of(installation.tool("initdb").toString(), "-D", pgdata.toString(),
-                    "-U", "postgres", "--no-sync").asUser(osUser).withTimeout(INITDB_TIMEOUT)
+                    "-U", "postgres", "--pwfile=" + pwfile, "--auth-local=peer", "--auth-host=scram-sha-256",
+                    "--no-sync").asUser(osUser).withTimeout(INITDB_TIMEOUT)
                     .withWorkingDirectory(cacheDir));
             for (String f : FILES) {
                 asUser("cp", "--", pgdata.resolve(f).toString(), tmp.resolve(f).toString());
             }
-            asUser("rm", "-rf", "--", pgdata.toString());
+            asUser("rm", "-rf", "--", pgdata.toString(), pwfile.toString());
             CommandResult mv = executor.execute(Command.of("mv", "-T", "--", tmp.toString(), dir.toString())
                     .asUser(osUser).withTimeout(SHORT));
             if (!mv.succeeded()) {

@@ -1,0 +1,107 @@
+package dev.polarscale.replication;
+
+import dev.polarscale.core.PgInstallation;
+import dev.polarscale.storage.SharedStorage;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The exact PolarDB replica procedure, as planned, without running anything. */
+class ClusterScalerPlanTest {
+    private final RecordingExecutor primaryHost = new RecordingExecutor("10.0.0.1");
+    private final RecordingExecutor replicaHost = new RecordingExecutor("10.0.0.2");
+    private final ClusterSpec spec = ClusterSpec.builder()
+            .primary("primary", "10.0.0.1", 5432, Path.of("/home/polar/primary"))
+            .host("10.0.0.1", primaryHost)
+            .host("10.0.0.2", replicaHost)
+            .installation(new PgInstallation(Path.of("/opt/polardb/bin")))
+            .osUser("polar")
+            .replicationPassword("Repl-Secret-123")
+            .superuserPassword("Super-Secret-456")
+            .sharedStorage(SharedStorage.localFileSystem(Path.of("/home/polar/shared_data"), "polar"))
+            .build();
+
+    private final NodeSpec replica1 = NodeSpec.builder().name("replica1").host("10.0.0.2").port(5433)
+            .hostId(2).dataDirectory(Path.of("/home/polar/replica1")).build();
+
+    @Test
+    void replicaPlanHasTheSafeOrderAndExactCommands() {
+        List<PlannedStep> plan = ClusterScaler.forCluster(spec).planReplica(replica1);
+        List<String> names = plan.stream().map(PlannedStep::name).toList();
+        assertEquals(List.of("lock", "check", "mount storage", "create slot", "local directory", "polar-initdb",
+                "config templates", "configure", "start", "verify", "register"), names);
+
+        assertTrue(names.indexOf("create slot") < names.indexOf("start"), "slot before start");
+        assertEquals(List.of("SELECT pg_create_physical_replication_slot('replica1', true)"),
+                step(plan, "create slot").actions());
+        assertEquals("[polar] /opt/polardb/bin/polar-initdb.sh /home/polar/replica1/ /home/polar/shared_data/ "
+                + "replica localfs", step(plan, "polar-initdb").actions().get(0), "local dir first, 15 form");
+        assertEquals("10.0.0.2", step(plan, "polar-initdb").host());
+
+        String configure = String.join("\n", step(plan, "configure").actions());
+        for (String line : List.of("port=5433", "polar_hostid=2", "polar_enable_shared_storage_mode=on",
+                "polar_vfs.localfs_mode=on", "polar_datadir='file-dio:///home/polar/shared_data/'",
+                "primary_slot_name='replica1'", "host=10.0.0.1", "port=5432", "application_name=replica1",
+                "passfile=/home/polar/replica1/polarscale.pgpass", "host replication polarscale_repl 10.0.0.1/32 "
+                        + "scram-sha-256")) {
+            assertTrue(configure.contains(line), "configure has " + line + ":\n" + configure);
+        }
+        assertTrue(configure.endsWith("replica.signal"), "signal file written before start");
+        assertTrue(step(plan, "start").actions().get(0).startsWith("[polar] /opt/polardb/bin/pg_ctl start -D "
+                + "/home/polar/replica1"));
+        String all = plan.toString();
+        assertFalse(all.contains("Repl-Secret-123"), "no replication password in the plan");
+        assertFalse(all.contains("Super-Secret-456"), "no superuser password in the plan");
+        assertFalse(all.contains("mkfs"), "scale-out never formats storage");
+        assertTrue(primaryHost.commands.isEmpty() && replicaHost.commands.isEmpty(), "plan runs nothing");
+    }
+
+    @Test
+    void standbyPlanUsesTheSlotAndNoPolarSettings() {
+        ClusterSpec plain = spec.toBuilder().build();
+        NodeSpec standby = NodeSpec.builder().name("standby1").host("10.0.0.2").port(5433)
+                .dataDirectory(Path.of("/home/polar/standby1")).build();
+        List<PlannedStep> plan = ClusterScaler.forCluster(ClusterSpec.builder()
+                .primary("primary", "10.0.0.1", 5432, Path.of("/home/polar/primary"))
+                .host("10.0.0.1", primaryHost).host("10.0.0.2", replicaHost)
+                .installation(plain.installation().orElseThrow()).osUser("polar").build()).planStandby(standby);
+        String configure = String.join("\n", step(plan, "configure").actions());
+        assertTrue(configure.contains("primary_slot_name='standby1'"), configure);
+        assertTrue(configure.contains("hot_standby=on"), configure);
+        assertFalse(configure.contains("polar_"), configure);
+        assertTrue(configure.endsWith("standby.signal"));
+        assertTrue(primaryHost.commands.isEmpty() && replicaHost.commands.isEmpty(), "plan runs nothing");
+    }
+
+    @Test
+    void replicaNeedsSharedStorage() {
+        ClusterSpec plain = ClusterSpec.builder()
+                .primary("primary", "10.0.0.1", 5432, Path.of("/home/polar/primary"))
+                .host("10.0.0.1", primaryHost).installation(new PgInstallation(Path.of("/opt/pg/bin")))
+                .osUser("polar").build();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> ClusterScaler.forCluster(plain).addReplica(NodeSpec.builder().name("r").port(5433)
+                        .dataDirectory(Path.of("/d/r")).build()));
+        assertTrue(e.getMessage().contains("addStandby"), e.getMessage());
+        assertTrue(primaryHost.commands.isEmpty());
+    }
+
+    @Test
+    void unknownHostIsRefusedBeforeAnything() {
+        NodeSpec elsewhere = NodeSpec.builder().name("replica9").host("10.0.0.9").port(5433)
+                .dataDirectory(Path.of("/home/polar/replica9")).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ClusterScaler.forCluster(spec).planReplica(elsewhere));
+        assertTrue(e.getMessage().contains("10.0.0.9"), e.getMessage());
+    }
+
+    private static PlannedStep step(List<PlannedStep> plan, String name) {
+        return plan.stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow();
+    }
+}
