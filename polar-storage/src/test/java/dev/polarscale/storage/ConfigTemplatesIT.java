@@ -4,9 +4,8 @@ import dev.polarscale.core.Command;
 import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.core.CommandResult;
 import dev.polarscale.core.Executors;
+import dev.polarscale.core.PgBinaries;
 import dev.polarscale.core.PgInstallation;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,15 +19,12 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Config templates from the real PostgreSQL 15 {@code initdb} of this machine, run as {@code postgres}. */
+/**
+ * Config templates from the real {@code initdb} of this machine (a PostgreSQL install, or the
+ * embedded binaries on a machine without one), run as the database OS user.
+ */
 class ConfigTemplatesIT {
-    private static final Path PG15 = Path.of("/usr/lib/postgresql/15/bin");
-
-    @BeforeAll
-    static void binaries() {
-        Assumptions.assumeTrue(Files.isExecutable(PG15.resolve("initdb")), "no PostgreSQL 15 initdb in " + PG15);
-        ItSupport.assumeDbUser();
-    }
+    private static final Path PG15 = PgBinaries.locate().binDir();
 
     /** Counts the initdb runs that pass through to the real executor. */
     private static final class CountingExecutor implements CommandExecutor {

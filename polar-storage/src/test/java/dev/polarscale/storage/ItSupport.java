@@ -3,6 +3,7 @@ package dev.polarscale.storage;
 import dev.polarscale.core.Command;
 import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.core.Executors;
+import dev.polarscale.core.OsUsers;
 import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
@@ -10,9 +11,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 
-/** Helpers for ITs that run commands as the OS user {@code postgres}. */
+/**
+ * Helpers for ITs that run commands as the database OS user: the one the library itself would
+ * choose ({@code postgres}, or a created {@code polarscale} user, when the JVM is root; the
+ * JVM's own user otherwise), so the ITs run on a fresh machine too instead of skipping.
+ */
 final class ItSupport {
-    static final String DB_USER = "postgres";
+    static final String DB_USER = resolveDbUser();
+
+    private static String resolveDbUser() {
+        try (CommandExecutor local = Executors.local()) {
+            return OsUsers.serverUser(local).orElseGet(() -> OsUsers.whoami(local));
+        }
+    }
 
     private ItSupport() {
     }

@@ -7,6 +7,7 @@ import dev.polarscale.core.PgInstallation;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -22,6 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The real {@code polar-initdb.sh} of a PolarDB-PG 15 installation in local-file-system mode.
  * Runs only when {@code POLARDB_HOME} names an installation with {@code bin/polar-initdb.sh}.
  */
+@EnabledIfEnvironmentVariable(named = "POLARDB_HOME", matches = ".+",
+        disabledReason = "POLARDB_HOME not set: point it at a PolarDB-PG 15 installation (with bin/polar-initdb.sh)")
 class PolarInitdbIT {
     private static PgInstallation polardb;
 
