@@ -83,7 +83,11 @@ public enum Setting {
         return description;
     }
 
-    /** Whether only PolarDB knows this parameter (a plain PostgreSQL server refuses to start with it). */
+    /**
+     * Whether only PolarDB knows this parameter. A plain PostgreSQL server refuses to start with the
+     * undotted ones ({@code unrecognized configuration parameter}); a dotted one,
+     * {@code polar_vfs.localfs_mode}, is a custom placeholder to it, accepted and ignored.
+     */
     public boolean isPolarDbOnly() {
         return gucName.startsWith("polar_");
     }

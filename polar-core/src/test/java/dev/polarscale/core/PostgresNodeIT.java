@@ -16,11 +16,14 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** initdb / start / status / stop on a real PostgreSQL server. */
 class PostgresNodeIT {
@@ -101,6 +104,85 @@ class PostgresNodeIT {
         n.initdb();
         IllegalStateException e = assertThrows(IllegalStateException.class, n::initdb);
         assertTrue(e.getMessage().contains("already holds a cluster"), e.getMessage());
+    }
+
+    /**
+     * The non-root path: an executor whose commands all run as {@code postgres} (as over SSH to a
+     * {@code postgres} login), and a node that runs server commands as that executor's own user,
+     * with no user switch and no root anywhere.
+     */
+    @Test
+    void lifecycleAsTheExecutorsOwnNonRootUser() throws IOException, SQLException {
+        CommandExecutor local = Executors.local();
+        assumeTrue("root".equals(OsUsers.whoami(local)), "the JVM must be root to become postgres with runuser");
+        assumeTrue(OsUsers.exists(local, "postgres"), "there is no OS user postgres");
+        IllegalStateException asRoot = assertThrows(IllegalStateException.class, () -> PostgresNode.builder()
+                .name("root").dataDirectory(base.resolve("root")).port(5432).runAsExecutorUser().build());
+        assertTrue(asRoot.getMessage().contains("the executor runs as root"), asRoot.getMessage());
+
+        Path owned = Files.createDirectory(base.resolve("owned"));
+        Files.setOwner(owned, owned.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres"));
+        AsPostgres asPostgres = new AsPostgres(local);
+        assertEquals("postgres", OsUsers.whoami(asPostgres));
+        assertEquals(Optional.empty(), OsUsers.serverUser(asPostgres), "a non-root executor runs servers as itself");
+
+        PostgresNode n = PostgresNode.builder().name("nonroot").executor(asPostgres).runAsExecutorUser()
+                .dataDirectory(owned.resolve("nonroot")).port(TestDirs.freePort()).build();
+        nodes.add(n);
+        assertEquals(Optional.empty(), n.osUser());
+        assertEquals(NodeState.NO_DATA_DIRECTORY, n.status());
+        n.initdb();
+        assertEquals(NodeState.STOPPED, n.status());
+        assertEquals("postgres", Files.getOwner(n.dataDirectory()).getName());
+        assertEquals("rwx------", permissions(n.dataDirectory()));
+        n.start();
+        assertEquals(NodeState.RUNNING, n.status());
+        String pid = n.readFile("postmaster.pid").lines().findFirst().orElseThrow();
+        assertEquals("postgres", local.run(Command.of("ps", "-o", "user=", "-p", pid)).stdout().strip(),
+                "the postmaster's OS user");
+        try (Connection c = n.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT current_setting('port'), "
+                     + "(SELECT count(*) FROM pg_hba_file_rules WHERE auth_method = 'trust')")) {
+            rs.next();
+            assertEquals(Integer.toString(n.port().value()), rs.getString(1));
+            assertEquals(0, rs.getInt(2), "initdb must not leave trust rules");
+        }
+        n.stop();
+        assertEquals(NodeState.STOPPED, n.status());
+        n.deleteDataDirectory();
+        assertEquals(NodeState.NO_DATA_DIRECTORY, n.status());
+        assertFalse(Files.exists(n.dataDirectory()));
+        CommandResult left = TestDirs.serverProcesses(n.dataDirectory());
+        assertEquals(1, left.exitCode(), "server processes left behind:\n" + left.stdout());
+        assertTrue(asPostgres.commands.get() > 10, "every step went through the wrapper: " + asPostgres.commands);
+    }
+
+    /**
+     * Runs every command as {@code postgres} through the local executor, so from the inside it is
+     * a non-root executor. A request for root, or for another user, fails the test: the non-root
+     * path must need neither.
+     */
+    private static final class AsPostgres implements CommandExecutor {
+        private final CommandExecutor delegate;
+        private final AtomicInteger commands = new AtomicInteger();
+
+        AsPostgres(CommandExecutor delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public String host() {
+            return delegate.host();
+        }
+
+        @Override
+        public CommandResult execute(Command command) {
+            if (command.isPrivileged() || command.runAs().filter(u -> !u.equals("postgres")).isPresent()) {
+                throw new AssertionError("the non-root path asked for another identity: " + command);
+            }
+            commands.incrementAndGet();
+            return delegate.execute(command.runAs().isPresent() ? command : command.asUser("postgres"));
+        }
     }
 
     private static String permissions(Path p) {

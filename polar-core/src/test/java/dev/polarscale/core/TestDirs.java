@@ -28,6 +28,15 @@ final class TestDirs {
         }
     }
 
+    /**
+     * {@code pgrep -u postgres -f <dataDirectory>}: exit 1 means no process of the server user
+     * names the directory on its command line (the postmaster does, with {@code -D}).
+     */
+    static CommandResult serverProcesses(Path dataDirectory) {
+        return Executors.local().execute(Command.of("pgrep", "-a", "-u", "postgres", "-f", dataDirectory.toString())
+                .withTimeout(Duration.ofSeconds(30)));
+    }
+
     static void delete(Path dir) {
         if (dir != null) {
             Executors.local().run(Command.of("rm", "-rf", "--", dir.toString()).withTimeout(Duration.ofMinutes(1)));
