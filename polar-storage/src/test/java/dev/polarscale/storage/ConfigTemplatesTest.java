@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -47,6 +48,7 @@ class ConfigTemplatesTest {
         ex.on("install").exit(0);
         ex.on("stat").stdout("postgres:700\n");
         ex.on("mkdir").exit(0);
+        ex.on("sh").exit(0);
         ex.on("/usr/lib/postgresql/15/bin/initdb").exit(0);
         ex.on("cp").exit(0);
         ex.on("rm").exit(0);
@@ -55,7 +57,14 @@ class ConfigTemplatesTest {
         Path dir = t.templateDir();
         assertEquals(Path.of("/var/cache/polarscale", t.versionKey()), dir);
         List<String> initdb = ex.argvs().stream().filter(a -> a.get(0).endsWith("/initdb")).findFirst().orElseThrow();
-        assertEquals(List.of("-U", "postgres", "--no-sync"), initdb.subList(3, 6));
+        assertEquals(List.of("-U", "postgres"), initdb.subList(3, 5));
+        assertTrue(initdb.get(5).startsWith("--pwfile="), initdb.toString());
+        assertEquals(List.of("--auth-local=peer", "--auth-host=scram-sha-256", "--no-sync"), initdb.subList(6, 9),
+                "the template's pg_hba.conf carries no trust rules");
+        String pwfile = initdb.get(5).substring("--pwfile=".length());
+        int rmPw = indexOf(ex.argvs(), a -> a.get(0).equals("rm") && a.contains(pwfile));
+        int mvAt = indexOf(ex.argvs(), a -> a.get(0).equals("mv"));
+        assertTrue(rmPw >= 0 && rmPw < mvAt, "the password file is gone before the template is moved into place");
         List<String> mv = ex.argvs().stream().filter(a -> a.get(0).equals("mv")).findFirst().orElseThrow();
         assertEquals(List.of("mv", "-T", "--"), mv.subList(0, 3));
         assertEquals(dir.toString(), mv.get(4));
@@ -76,5 +85,14 @@ class ConfigTemplatesTest {
                 () -> ConfigTemplates.forHost(ex, PG, Path.of("cache"), "postgres"));
         assertThrows(IllegalArgumentException.class,
                 () -> ConfigTemplates.forHost(ex, PG, Path.of("/var/cache/a b"), "postgres"));
+    }
+
+    private static int indexOf(List<List<String>> argvs, java.util.function.Predicate<List<String>> p) {
+        for (int i = 0; i < argvs.size(); i++) {
+            if (p.test(argvs.get(i))) {
+                return i;
+            }
+        }
+        return -1;
     }
 }
