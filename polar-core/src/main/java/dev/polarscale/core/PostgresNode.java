@@ -4,7 +4,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -427,10 +426,42 @@ public final class PostgresNode {
         }
     }
 
+    /**
+     * Returns {@code name} if it is a valid node, role or slot-like name,
+     * {@code [a-z][a-z0-9_]{0,62}}; otherwise an exception naming {@code what} and the value.
+     */
+    public static String requireName(String name, String what) {
+        Objects.requireNonNull(name, what);
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("invalid " + what + " '" + name + "': must match [a-z][a-z0-9_]{0,62}");
+        }
+        return name;
+    }
+
+    /**
+     * Returns {@code dir} if it is absolute, normalised (no {@code .} or {@code ..}), not the
+     * root and free of control characters; otherwise an exception naming {@code what}.
+     */
+    public static Path requireDirectory(Path dir, String what) {
+        Objects.requireNonNull(dir, what);
+        String s = dir.toString();
+        if (!dir.isAbsolute()) {
+            throw new IllegalArgumentException(what + " must be absolute: " + dir);
+        }
+        if (!dir.normalize().toString().equals(s) || s.contains("/../") || s.endsWith("/..")) {
+            throw new IllegalArgumentException(what + " must be normalised (no '.' or '..'): " + dir);
+        }
+        if (dir.getParent() == null) {
+            throw new IllegalArgumentException(what + " must not be the root directory");
+        }
+        if (s.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new IllegalArgumentException(what + " contains a control character: " + s.replaceAll("\\p{Cntrl}", "?"));
+        }
+        return dir;
+    }
+
     /** Builds a {@link PostgresNode}; each call validates its argument at once. */
     public static final class Builder {
-        private static final SecureRandom RANDOM = new SecureRandom();
-        private static final String PW_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
         private String name;
         private PgInstallation installation;
@@ -450,11 +481,7 @@ public final class PostgresNode {
 
         /** The node's name: {@code [a-z][a-z0-9_]{0,62}}, used in logs and as its slot name. */
         public Builder name(String name) {
-            Objects.requireNonNull(name, "name");
-            if (!NAME.matcher(name).matches()) {
-                throw new IllegalArgumentException("invalid node name '" + name + "': must match [a-z][a-z0-9_]{0,62}");
-            }
-            this.name = name;
+            this.name = requireName(name, "node name");
             return this;
         }
 
@@ -468,19 +495,9 @@ public final class PostgresNode {
             return this;
         }
 
-        /** Absolute, normalised path without {@code ..}. */
+        /** Absolute, normalised path without {@code ..} or control characters. */
         public Builder dataDirectory(Path dir) {
-            Objects.requireNonNull(dir, "dataDirectory");
-            if (!dir.isAbsolute()) {
-                throw new IllegalArgumentException("data directory must be absolute: " + dir);
-            }
-            if (!dir.normalize().equals(dir) || dir.toString().contains("..")) {
-                throw new IllegalArgumentException("data directory must be normalised (no '.' or '..'): " + dir);
-            }
-            if (dir.getParent() == null) {
-                throw new IllegalArgumentException("data directory must not be the root directory");
-            }
-            this.dataDirectory = dir;
+            this.dataDirectory = requireDirectory(dir, "data directory");
             return this;
         }
 
@@ -520,21 +537,13 @@ public final class PostgresNode {
         }
 
         public Builder superuser(String superuser) {
-            Objects.requireNonNull(superuser, "superuser");
-            if (!NAME.matcher(superuser).matches()) {
-                throw new IllegalArgumentException("invalid superuser name '" + superuser + "'");
-            }
-            this.superuser = superuser;
+            this.superuser = requireName(superuser, "superuser name");
             return this;
         }
 
         /** The superuser's password; a random one is generated when not set. */
         public Builder password(String password) {
-            Objects.requireNonNull(password, "password");
-            if (password.length() < 8 || password.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
-                throw new IllegalArgumentException("password must have at least 8 characters and no control characters");
-            }
-            this.password = password;
+            this.password = Secrets.requirePassword(password, "password");
             return this;
         }
 
@@ -588,11 +597,7 @@ public final class PostgresNode {
                 throw new IllegalStateException(name + " - the executor runs as root: name an unprivileged osUser");
             }
             if (password == null) {
-                StringBuilder sb = new StringBuilder(24);
-                for (int i = 0; i < 24; i++) {
-                    sb.append(PW_CHARS.charAt(RANDOM.nextInt(PW_CHARS.length())));
-                }
-                password = sb.toString();
+                password = Secrets.randomPassword();
             }
             return new PostgresNode(this);
         }

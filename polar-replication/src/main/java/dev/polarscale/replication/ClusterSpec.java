@@ -5,10 +5,11 @@ import dev.polarscale.core.Executors;
 import dev.polarscale.core.HbaRule;
 import dev.polarscale.core.PgInstallation;
 import dev.polarscale.core.Port;
+import dev.polarscale.core.PostgresNode;
+import dev.polarscale.core.Secrets;
 import dev.polarscale.storage.SharedStorage;
 
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,10 +36,7 @@ import java.util.regex.Pattern;
  * default each registered host's {@code /32}).
  */
 public final class ClusterSpec {
-    private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,62}");
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9][A-Za-z0-9.:-]{0,252}");
-    private static final SecureRandom RANDOM = new SecureRandom();
-    private static final String PW_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
     private final String primaryName;
     private final String primaryHost;
@@ -202,29 +200,7 @@ public final class ClusterSpec {
     }
 
     static Path validDirectory(Path dir, String what) {
-        Objects.requireNonNull(dir, what);
-        if (!dir.isAbsolute()) {
-            throw new IllegalArgumentException(what + " must be absolute: " + dir);
-        }
-        String s = dir.toString();
-        if (!dir.normalize().toString().equals(s) || s.contains("/../") || s.endsWith("/..")) {
-            throw new IllegalArgumentException(what + " must be normalised (no '.' or '..'): " + dir);
-        }
-        if (dir.getParent() == null) {
-            throw new IllegalArgumentException(what + " must not be the root directory");
-        }
-        if (s.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-            throw new IllegalArgumentException(what + " contains a control character: " + s.replaceAll("\\p{Cntrl}", "?"));
-        }
-        return dir;
-    }
-
-    static String generatePassword() {
-        StringBuilder sb = new StringBuilder(24);
-        for (int i = 0; i < 24; i++) {
-            sb.append(PW_CHARS.charAt(RANDOM.nextInt(PW_CHARS.length())));
-        }
-        return sb.toString();
+        return PostgresNode.requireDirectory(dir, what);
     }
 
     /** Builds a {@link ClusterSpec}; each call rejects a bad value at once. */
@@ -266,11 +242,7 @@ public final class ClusterSpec {
 
         /** The primary: name, host, port and data directory. */
         public Builder primary(String name, String host, int port, Path dataDirectory) {
-            Objects.requireNonNull(name, "name");
-            if (!NAME.matcher(name).matches()) {
-                throw new IllegalArgumentException("invalid primary name '" + name + "': must match [a-z][a-z0-9_]{0,62}");
-            }
-            this.primaryName = name;
+            this.primaryName = PostgresNode.requireName(name, "primary name");
             this.primaryHost = validHost(host);
             this.primaryPort = Port.of(port);
             this.primaryDataDirectory = validDirectory(dataDirectory, "primary data directory");
@@ -300,21 +272,17 @@ public final class ClusterSpec {
         }
 
         public Builder superuserPassword(String password) {
-            this.superuserPassword = validPassword(password, "superuser password");
+            this.superuserPassword = Secrets.requirePassword(password, "superuser password");
             return this;
         }
 
         public Builder replicationUser(String user) {
-            Objects.requireNonNull(user, "replicationUser");
-            if (!NAME.matcher(user).matches()) {
-                throw new IllegalArgumentException("invalid replication user '" + user + "': must match [a-z][a-z0-9_]{0,62}");
-            }
-            this.replicationUser = user;
+            this.replicationUser = PostgresNode.requireName(user, "replication user");
             return this;
         }
 
         public Builder replicationPassword(String password) {
-            this.replicationPassword = validPassword(password, "replication password");
+            this.replicationPassword = Secrets.requirePassword(password, "replication password");
             return this;
         }
 
@@ -340,14 +308,6 @@ public final class ClusterSpec {
             return this;
         }
 
-        private static String validPassword(String pw, String what) {
-            Objects.requireNonNull(pw, what);
-            if (pw.length() < 8 || pw.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-                throw new IllegalArgumentException(what + " must have at least 8 characters and no control characters");
-            }
-            return pw;
-        }
-
         private static Duration positive(Duration t, String what) {
             Objects.requireNonNull(t, what);
             if (t.isNegative() || t.isZero()) {
@@ -368,10 +328,10 @@ public final class ClusterSpec {
                 }
             }
             if (superuserPassword == null) {
-                superuserPassword = generatePassword();
+                superuserPassword = Secrets.randomPassword();
             }
             if (replicationPassword == null) {
-                replicationPassword = generatePassword();
+                replicationPassword = Secrets.randomPassword();
             }
             if (replicationCidrs.isEmpty()) {
                 for (String h : hosts.keySet()) {

@@ -2,12 +2,12 @@ package dev.polarscale.replication;
 
 import dev.polarscale.core.HostId;
 import dev.polarscale.core.Port;
+import dev.polarscale.core.PostgresNode;
 import dev.polarscale.core.SlotName;
 
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * A node to add: its name (also its slot name and {@code application_name}), host, port, data
@@ -22,8 +22,6 @@ import java.util.regex.Pattern;
  * }</pre>
  */
 public final class NodeSpec {
-    private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,62}");
-
     private final String name;
     private final String host;
     private final Port port;
@@ -96,12 +94,7 @@ public final class NodeSpec {
 
         /** {@code [a-z][a-z0-9_]{0,62}}: it doubles as the slot name. */
         public Builder name(String name) {
-            Objects.requireNonNull(name, "name");
-            if (!NAME.matcher(name).matches()) {
-                throw new IllegalArgumentException("invalid node name '" + name
-                        + "': must match [a-z][a-z0-9_]{0,62} (it is also the replication slot name)");
-            }
-            this.name = name;
+            this.name = PostgresNode.requireName(name, "node name");
             return this;
         }
 
