@@ -103,8 +103,12 @@ public final class LocalCommandExecutor implements CommandExecutor {
         }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         if (handler.getException() != null && process.get() == null) {
+            Throwable cause = handler.getException();
+            while (cause.getCause() != null) {
+                cause = cause.getCause();
+            }
             throw new PolarException(host + " - cannot start " + command + ": "
-                    + command.redact(handler.getException().getMessage()), handler.getException());
+                    + command.redact(cause.getMessage()), handler.getException());
         }
         out.close();
         err.close();
