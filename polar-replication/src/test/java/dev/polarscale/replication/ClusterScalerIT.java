@@ -64,6 +64,9 @@ class ClusterScalerIT {
             assertEquals(NodeState.NO_DATA_DIRECTORY, primary.status());
         }
         Executors.local().run(Command.of("rm", "-rf", "--", base.toString()));
+        assertEquals(1, Executors.local().execute(Command.of("pgrep", "-f", base.toString())).exitCode(),
+                "no process of the cluster is left running");
+        assertFalse(Files.exists(base), "nothing is left on disk");
     }
 
     private static NodeSpec spec(String name) {
