@@ -277,6 +277,11 @@ public final class LocalCluster implements AutoCloseable {
         return whileRunning(() -> scaler);
     }
 
+    /** Whether {@link #close()} has run, from the caller or from the shutdown hook. */
+    public boolean isClosed() {
+        return state == State.CLOSED;
+    }
+
     /** The directory holding every node's data directory. */
     public Path baseDirectory() {
         Path b = base;
