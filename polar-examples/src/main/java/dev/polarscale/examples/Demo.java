@@ -76,8 +76,9 @@ public final class Demo {
         System.out.println();
         System.out.println("[1/6] Deploy the primary");
         cluster.start();
-        System.out.printf("      %s%n      data under %s, servers run as OS user %s%n", version(cluster.dataSource()),
-                cluster.baseDirectory(), cluster.primary().osUser().orElse(System.getProperty("user.name")));
+        System.out.printf("      %s%n      binaries %s%n      data under %s, servers run as OS user %s%n",
+                version(cluster.dataSource()), cluster.primary().installation().binDir(), cluster.baseDirectory(),
+                cluster.primary().osUser().orElse(System.getProperty("user.name")));
 
         System.out.println();
         System.out.println("[2/6] Scale out to two standbys");
