@@ -8,10 +8,11 @@ import java.time.Duration;
 
 /**
  * The public PolarDB-PG 15 image {@code polardb/polardb_pg_local_instance:15} as a Testcontainers
- * fixture: a primary and two shared-storage replicas in local-file-system mode inside one
- * container, on the three consecutive ports 5432 (primary), 5433 and 5434 (replicas). The
+ * fixture: a local-storage instance inside one container whose image documentation says it uses
+ * three consecutive ports, 5432 for the primary and 5433, 5434 for its two read-only nodes. The
  * superuser and its password are set through the image's {@code POLARDB_USER} and
- * {@code POLARDB_PASSWORD}.
+ * {@code POLARDB_PASSWORD}; the container runs privileged, as that documentation runs it.
+ * Written against the documentation: it has not run where this was written (no Docker daemon).
  *
  * <pre>{@code
  * @Testcontainers(disabledWithoutDocker = true)
@@ -47,6 +48,7 @@ public class PolarDbContainer extends GenericContainer<PolarDbContainer> {
         withEnv("POLARDB_USER", username);
         withEnv("POLARDB_PASSWORD", password);
         withExposedPorts(PRIMARY_PORT, REPLICA_PORTS[0], REPLICA_PORTS[1]);
+        withPrivilegedMode(true);
         // the image initialises the primary and both replicas before they listen: minutes on a slow host
         waitingFor(Wait.forListeningPorts(PRIMARY_PORT, REPLICA_PORTS[0], REPLICA_PORTS[1])
                 .withStartupTimeout(Duration.ofMinutes(5)));
