@@ -142,6 +142,7 @@ public final class LocalCluster implements AutoCloseable {
             } catch (RuntimeException cleanup) {
                 e.addSuppressed(cleanup);
             }
+            removeShutdownHook();
             throw e;
         } finally {
             lock.writeLock().unlock();
@@ -303,6 +304,10 @@ public final class LocalCluster implements AutoCloseable {
         } finally {
             lock.writeLock().unlock();
         }
+        removeShutdownHook();
+    }
+
+    private void removeShutdownHook() {
         Thread hook = shutdownHook;
         if (hook != null && Thread.currentThread() != hook) {
             try {
