@@ -100,9 +100,10 @@ public final class Demo {
             committed = System.nanoTime();
             System.out.printf("      %-9s wrote %d rows in %d ms (autocommit)%n", "primary", ROWS, (committed - w0) / 1_000_000);
         }
+        System.out.println("      (each node is read in turn until it has them all; the time is when its read returned)");
         for (String node : cluster.nodeNames()) {
             long[] seen = awaitRows(cluster.dataSource(node), ROWS);
-            System.out.printf("      %-9s read  %d rows, sum(id) = %d (expected %d), visible %.1f ms after the commit%n",
+            System.out.printf("      %-9s read  %d rows, sum(id) = %d (expected %d), at +%.1f ms after the commit%n",
                     node, seen[0], seen[1], expectedSum, (seen[2] - committed) / 1e6);
             if (seen[0] != ROWS || seen[1] != expectedSum) {
                 throw new IllegalStateException(node + " returned " + seen[0] + " rows, sum " + seen[1]);
