@@ -1,0 +1,608 @@
+package dev.polarscale.examples;
+
+import dev.polarscale.core.Command;
+import dev.polarscale.core.CommandExecutor;
+import dev.polarscale.core.Executors;
+import dev.polarscale.core.OsUsers;
+import dev.polarscale.core.PgBinaries;
+import dev.polarscale.core.PgInstallation;
+import dev.polarscale.core.ShellQuoting;
+import dev.polarscale.replication.LocalCluster;
+import dev.polarscale.replication.OperationReport;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.function.IntFunction;
+
+/**
+ * Times the scaling steps on this machine, done by the library ({@link LocalCluster} over the real
+ * {@code ClusterScaler}) and by a plain shell script of the tutorial's commands, and prints the
+ * ratio library / shell per step. Not a test: run it on purpose.
+ *
+ * <pre>
+ * ./mvnw -B -q -DskipTests package exec:java -pl polar-examples -am \
+ *     -Dexec.mainClass=dev.polarscale.examples.Benchmark [-Dexec.args="--quick"]
+ * </pre>
+ *
+ * Options: {@code --quick} (100 MB instead of 1 GB), {@code --size-mb N} (database size for the
+ * "large" add), {@code --reps N} (repetitions of add-one and remove, median reported; default 3),
+ * {@code --commits N} (commit-to-visible samples, at least 200), {@code --out FILE} (CSV, default
+ * {@code target/benchmark.csv}).
+ */
+public final class Benchmark {
+    private static final String HOST = "127.0.0.1";
+
+    private final int sizeMb;
+    private final int reps;
+    private final int commits;
+    private final Path csv;
+    private final List<Row> rows = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
+
+    private Benchmark(int sizeMb, int reps, int commits, Path csv) {
+        this.sizeMb = sizeMb;
+        this.reps = reps;
+        this.commits = commits;
+        this.csv = csv;
+    }
+
+    /** One line of the result: the same step by both, in milliseconds (NaN: not measured). */
+    private record Row(String step, double libraryMs, double shellMs, String note) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
+        int sizeMb = 1024;
+        int reps = 3;
+        int commits = 200;
+        Path out = Path.of("target", "benchmark.csv");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> sizeMb = 100;
+                case "--size-mb" -> sizeMb = positive(args, ++i, 1);
+                case "--reps" -> reps = positive(args, ++i, 1);
+                case "--commits" -> commits = positive(args, ++i, 200);
+                case "--out" -> out = Path.of(value(args, ++i));
+                default -> throw new IllegalArgumentException("unknown option '" + args[i]
+                        + "'; options: --quick, --size-mb N, --reps N, --commits N (>= 200), --out FILE");
+            }
+        }
+        new Benchmark(sizeMb, reps, commits, out).run();
+    }
+
+    private void run() throws Exception {
+        long t0 = System.nanoTime();
+        PgInstallation pg = PgBinaries.locate();
+        CommandExecutor local = Executors.local();
+        Optional<String> osUser = OsUsers.serverUser(local);
+        boolean pgbench = pg.has("pgbench");
+        String load = pgbench ? "pgbench -i -s " + pgbenchScale()
+                : "JDBC INSERT ... SELECT generate_series (no pgbench next to postgres)";
+        System.out.printf("PolarScale benchmark, %s, %d cores, binaries %s, servers as OS user %s%n",
+                ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME), Runtime.getRuntime()
+                        .availableProcessors(), pg.binDir(), osUser.orElse(System.getProperty("user.name")));
+        System.out.printf("large database: ~%d MB by %s; %d commits for the lag; %d repetition(s)%n%n",
+                sizeMb, load, commits, reps);
+
+        System.out.println("Library (LocalCluster / ClusterScaler) ...");
+        double[] lib = library(pg, osUser, pgbench);
+
+        String skipShell = null;
+        if (!pg.has("psql") || !pg.has("pg_basebackup")) {
+            skipShell = "psql or pg_basebackup is missing in " + pg.binDir()
+                    + " (the embedded binaries have only initdb, pg_ctl and postgres)";
+        }
+        double[] sh = new double[lib.length];
+        Arrays.fill(sh, Double.NaN);
+        if (skipShell == null) {
+            System.out.println("Shell script of the tutorial's commands ...");
+            sh = new ShellRun(pg, local, osUser).run(pgbench);
+        } else {
+            System.out.println("Shell comparison skipped: " + skipShell);
+            notes.add("shell comparison skipped: " + skipShell);
+        }
+
+        String[] steps = {
+                "deploy primary",
+                "add 1 node (empty db)",
+                "add 4 nodes sequentially",
+                "add 4 nodes in parallel",
+                "remove 1 node",
+                "commit-to-visible median",
+                "commit-to-visible p99",
+                "load ~" + sizeMb + " MB (" + (pgbench ? "pgbench" : "JDBC") + ")",
+                "add 1 node (~" + sizeMb + " MB db)",
+        };
+        String[] stepNotes = {
+                "lib: initdb, conf, hba, start, repl role, registry, verify",
+                "call -> answers, slot active (lib also: streaming + canary row)",
+                "sum of 4 adds one after another",
+                "wall clock; lib serialises them on the cluster lock",
+                "stop, slot inactive, drop slot, delete dir",
+                commits + " inserts on primary, polled on standby (JDBC)",
+                "",
+                "not a scaling step; shown for scale",
+                "pg_basebackup of the loaded database",
+        };
+        for (int i = 0; i < steps.length; i++) {
+            rows.add(new Row(steps[i], lib[i], sh[i], stepNotes[i]));
+        }
+        print();
+        writeCsv();
+        System.out.printf("%nTotal benchmark time %.0f s; CSV: %s%n", (System.nanoTime() - t0) / 1e9,
+                csv.toAbsolutePath());
+    }
+
+    // ------------------------------------------------------------------ library
+
+    private double[] library(PgInstallation pg, Optional<String> osUser, boolean pgbench) throws Exception {
+        double[] r = new double[9];
+        try (LocalCluster c = LocalCluster.builder().installation(pg).build().start()) {
+            r[0] = ms(c.reports().get(0).total());
+            progress("deploy primary", r[0]);
+            List<Double> adds = new ArrayList<>();
+            List<Double> removes = new ArrayList<>();
+            for (int i = 0; i < reps; i++) {
+                adds.add(ms(c.addStandby("one").total()));
+                removes.add(ms(c.removeNode("one").total()));
+            }
+            r[1] = median(adds);
+            r[4] = median(removes);
+            progress("add 1 node", r[1]);
+            progress("remove 1 node", r[4]);
+
+            long s0 = System.nanoTime();
+            for (int i = 1; i <= 4; i++) {
+                c.addStandby("seq" + i);
+            }
+            r[2] = (System.nanoTime() - s0) / 1e6;
+            progress("add 4 nodes sequentially", r[2]);
+            for (int i = 1; i <= 4; i++) {
+                c.removeNode("seq" + i);
+            }
+
+            List<OperationReport> parallel = new ArrayList<>();
+            r[3] = parallel(4, i -> {
+                OperationReport rep = c.addStandby("par" + i);
+                synchronized (parallel) {
+                    parallel.add(rep);
+                }
+                return null;
+            });
+            progress("add 4 nodes in parallel", r[3]);
+            StringBuilder waits = new StringBuilder();
+            for (OperationReport rep : parallel) {
+                double steps = rep.steps().stream().mapToDouble(s -> ms(s.took())).sum();
+                waits.append(String.format(Locale.ROOT, " %s total %.0f ms of which steps %.0f ms;",
+                        rep.operation(), ms(rep.total()), steps));
+            }
+            notes.add("library, 4 parallel adds (the rest of each total is waiting for the cluster lock):" + waits);
+            for (int i = 2; i <= 4; i++) {
+                c.removeNode("par" + i);
+            }
+
+            double[] lag = lag(() -> connect(c.jdbcUrl(), c.username(), c.password()),
+                    () -> connect(c.jdbcUrl("par1"), c.username(), c.password()));
+            r[5] = lag[0];
+            r[6] = lag[1];
+            progress("commit-to-visible median", r[5]);
+            notes.add(String.format(Locale.ROOT, "library lag: median %.2f ms, p99 %.2f ms, max %.2f ms over %d commits",
+                    lag[0], lag[1], lag[2], commits));
+            c.removeNode("par1");
+
+            long l0 = System.nanoTime();
+            long bytes = loadData(pgbench, pg, osUser, c.primary().port().value(), c.username(),
+                    Optional.of(c.password()), () -> connect(c.jdbcUrl(), c.username(), c.password()));
+            r[7] = (System.nanoTime() - l0) / 1e6;
+            notes.add(String.format(Locale.ROOT, "library cluster database size after the load: %.0f MB", bytes / 1048576.0));
+            progress("load", r[7]);
+            r[8] = ms(c.addStandby("big").total());
+            progress("add 1 node to the loaded database", r[8]);
+        }
+        return r;
+    }
+
+    // ------------------------------------------------------------------ shell
+
+    /** The tutorial's steps as bash scripts, run through the local executor as the server OS user. */
+    private final class ShellRun {
+        private final PgInstallation pg;
+        private final CommandExecutor local;
+        private final Optional<String> osUser;
+        private Path base;
+        private int primaryPort;
+
+        ShellRun(PgInstallation pg, CommandExecutor local, Optional<String> osUser) {
+            this.pg = pg;
+            this.local = local;
+            this.osUser = osUser;
+        }
+
+        double[] run(boolean pgbench) throws Exception {
+            double[] r = new double[9];
+            base = Files.createTempDirectory("polarscale-bench-shell-");
+            Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
+            if (osUser.isPresent()) { // the scripts run as the server OS user, who creates the node directories
+                local.run(Command.of("chown", "--", osUser.get(), base.toString()).withTimeout(Duration.ofSeconds(30)));
+            }
+            Thread hook = new Thread(this::cleanup, "benchmark-shell-cleanup");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                primaryPort = freePort();
+                r[0] = timed(deployScript());
+                progress("deploy primary", r[0]);
+                List<Double> adds = new ArrayList<>();
+                List<Double> removes = new ArrayList<>();
+                int retries = 0;
+                for (int i = 0; i < reps; i++) {
+                    adds.add(timed(addScript("one", freePort())));
+                    long t = System.nanoTime();
+                    retries += Integer.parseInt(bash(removeScript("one")).strip());
+                    removes.add((System.nanoTime() - t) / 1e6);
+                }
+                r[1] = median(adds);
+                r[4] = median(removes);
+                progress("add 1 node", r[1]);
+                progress("remove 1 node", r[4]);
+                notes.add("shell remove: the tutorial's pg_drop_replication_slot right after pg_ctl stop failed "
+                        + "with 'slot is active' and was retried " + retries + " time(s) (every 50 ms) in "
+                        + reps + " removal(s)");
+
+                long s0 = System.nanoTime();
+                for (int i = 1; i <= 4; i++) {
+                    bash(addScript("seq" + i, freePort()));
+                }
+                r[2] = (System.nanoTime() - s0) / 1e6;
+                progress("add 4 nodes sequentially", r[2]);
+                for (int i = 1; i <= 4; i++) {
+                    bash(removeScript("seq" + i));
+                }
+
+                int[] ports = {freePort(), freePort(), freePort(), freePort()};
+                r[3] = parallel(4, i -> bash(addScript("par" + i, ports[i - 1])));
+                progress("add 4 nodes in parallel", r[3]);
+                notes.add("shell, 4 parallel adds: nothing serialises them; they ran at the same time");
+                for (int i = 2; i <= 4; i++) {
+                    bash(removeScript("par" + i));
+                }
+
+                double[] lag = lag(() -> connect(url(primaryPort), "postgres", ""),
+                        () -> connect(url(ports[0]), "postgres", ""));
+                r[5] = lag[0];
+                r[6] = lag[1];
+                progress("commit-to-visible median", r[5]);
+                notes.add(String.format(Locale.ROOT, "shell-built cluster lag: median %.2f ms, p99 %.2f ms, max %.2f ms",
+                        lag[0], lag[1], lag[2]));
+                bash(removeScript("par1"));
+
+                long l0 = System.nanoTime();
+                long bytes = loadData(pgbench, pg, osUser, primaryPort, "postgres", Optional.empty(),
+                        () -> connect(url(primaryPort), "postgres", ""));
+                r[7] = (System.nanoTime() - l0) / 1e6;
+                notes.add(String.format(Locale.ROOT, "shell cluster database size after the load: %.0f MB", bytes / 1048576.0));
+                progress("load", r[7]);
+                r[8] = timed(addScript("big", freePort()));
+                progress("add 1 node to the loaded database", r[8]);
+            } finally {
+                cleanup();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook runs cleanup() too; it is idempotent
+                }
+            }
+            return r;
+        }
+
+        private String url(int port) {
+            return "jdbc:postgresql://" + HOST + ":" + port + "/postgres";
+        }
+
+        private String prelude() {
+            return "set -euo pipefail\nBIN=" + ShellQuoting.quote(pg.binDir().toString()) + "\nBASE="
+                    + ShellQuoting.quote(base.toString()) + "\nPP=" + primaryPort + "\n"
+                    + "q() { \"$BIN/psql\" -h 127.0.0.1 -p \"$1\" -U postgres -d postgres -Atqc \"$2\"; }\n";
+        }
+
+        /** Tutorial A4, A7-A10: initdb, append the configuration, allow replication, start, check. */
+        private String deployScript() {
+            return prelude() + """
+                    D="$BASE/primary"
+                    "$BIN/initdb" -D "$D" -U postgres -A trust --no-sync -E UTF8 --locale=C >/dev/null
+                    cat >> "$D/postgresql.conf" <<EOF
+                    port = $PP
+                    listen_addresses = '127.0.0.1'
+                    unix_socket_directories = '$D'
+                    wal_level = replica
+                    max_wal_senders = 16
+                    max_replication_slots = 16
+                    hot_standby = on
+                    EOF
+                    echo "host replication postgres 127.0.0.1/32 trust" >> "$D/pg_hba.conf"
+                    "$BIN/pg_ctl" -D "$D" -l "$D/server.log" -w start >/dev/null
+                    q $PP 'SELECT version()' >/dev/null
+                    """;
+        }
+
+        /** Tutorial B8-B12 for a standby: slot, pg_basebackup -R, own port, start, check, slot active. */
+        private String addScript(String name, int port) {
+            return prelude() + "N=" + name + "\nP=" + port + "\n" + """
+                    S="$BASE/$N"
+                    q $PP "SELECT pg_create_physical_replication_slot('$N')" >/dev/null
+                    "$BIN/pg_basebackup" -h 127.0.0.1 -p $PP -U postgres -D "$S" -S "$N" -R -X stream --checkpoint=fast
+                    cat >> "$S/postgresql.conf" <<EOF
+                    port = $P
+                    unix_socket_directories = '$S'
+                    EOF
+                    "$BIN/pg_ctl" -D "$S" -l "$S/server.log" -w start >/dev/null
+                    test "$(q $P 'SELECT pg_is_in_recovery()')" = t
+                    for i in $(seq 1 1200); do
+                      [ "$(q $PP "SELECT active FROM pg_replication_slots WHERE slot_name = '$N'")" = t ] && exit 0
+                      sleep 0.05
+                    done
+                    echo "slot $N not active after 60 s" >&2
+                    exit 1
+                    """;
+        }
+
+        /** Tutorial C1-C2 and the directory; prints how often the slot drop had to be retried. */
+        private String removeScript(String name) {
+            return prelude() + "N=" + name + "\n" + """
+                    S="$BASE/$N"
+                    "$BIN/pg_ctl" -D "$S" -m fast -w stop >/dev/null
+                    retries=0
+                    until q $PP "SELECT pg_drop_replication_slot('$N')" >/dev/null 2>&1; do
+                      retries=$((retries + 1))
+                      [ $retries -lt 200 ] || { echo "cannot drop slot $N" >&2; exit 1; }
+                      sleep 0.05
+                    done
+                    rm -rf "$S"
+                    echo $retries
+                    """;
+        }
+
+        private double timed(String script) {
+            long t = System.nanoTime();
+            bash(script);
+            return (System.nanoTime() - t) / 1e6;
+        }
+
+        private String bash(String script) {
+            Command c = Command.of("bash", "-c", script).withTimeout(Duration.ofMinutes(10));
+            return local.run(osUser.map(c::asUser).orElse(c)).stdout();
+        }
+
+        /** Stops whatever runs under the base directory and deletes it; idempotent. */
+        private synchronized void cleanup() {
+            if (base == null) {
+                return;
+            }
+            String script = "for d in \"$1\"/*/; do [ -f \"$d/postmaster.pid\" ] && \"$2/pg_ctl\" -D \"$d\" "
+                    + "-m immediate -w stop >/dev/null 2>&1; done; true";
+            Command stop = Command.of("bash", "-c", script, "bash", base.toString(), pg.binDir().toString())
+                    .withTimeout(Duration.ofMinutes(2));
+            local.execute(osUser.map(stop::asUser).orElse(stop));
+            local.execute(Command.of("rm", "-rf", "--", base.toString()).withTimeout(Duration.ofMinutes(2)));
+            base = null;
+        }
+    }
+
+    // ------------------------------------------------------------------ shared measurements
+
+    @FunctionalInterface
+    private interface ConnectionSource {
+        Connection get() throws SQLException;
+    }
+
+    /** Inserts on the primary, polls the standby until the row is there: {median, p99, max} in ms. */
+    private double[] lag(ConnectionSource primary, ConnectionSource standby) throws SQLException {
+        try (Connection p = primary.get(); Connection s = standby.get()) {
+            try (Statement st = p.createStatement()) {
+                st.execute("CREATE TABLE bench_lag(id int PRIMARY KEY)");
+            }
+            List<Double> samples = new ArrayList<>();
+            try (PreparedStatement ins = p.prepareStatement("INSERT INTO bench_lag VALUES (?)");
+                 PreparedStatement sel = s.prepareStatement("SELECT 1 FROM bench_lag WHERE id = ?")) {
+                for (int i = 0; i < commits + 10; i++) {
+                    ins.setInt(1, i);
+                    ins.executeUpdate();
+                    long committed = System.nanoTime();
+                    sel.setInt(1, i);
+                    long deadline = committed + Duration.ofSeconds(10).toNanos();
+                    while (true) {
+                        try (ResultSet rs = sel.executeQuery()) {
+                            if (rs.next()) {
+                                break;
+                            }
+                        } catch (SQLException e) {
+                            if (!"42P01".equals(e.getSQLState())) {
+                                throw e; // the table itself may not have arrived yet
+                            }
+                        }
+                        if (System.nanoTime() > deadline) {
+                            throw new IllegalStateException("row " + i + " not visible on the standby after 10 s");
+                        }
+                    }
+                    if (i >= 10) { // the first ten warm up the connections and plans
+                        samples.add((System.nanoTime() - committed) / 1e6);
+                    }
+                }
+            }
+            samples.sort(null);
+            return new double[]{percentile(samples, 50), percentile(samples, 99), samples.get(samples.size() - 1)};
+        }
+    }
+
+    /** Fills the primary to about {@link #sizeMb}: pgbench when installed, else one INSERT ... SELECT. */
+    private long loadData(boolean pgbench, PgInstallation pg, Optional<String> osUser, int port, String user,
+                          Optional<String> password, ConnectionSource primary) throws SQLException {
+        if (pgbench) {
+            Command c = Command.of(pg.tool("pgbench").toString(), "-i", "-q", "-s", Integer.toString(pgbenchScale()),
+                    "-h", HOST, "-p", Integer.toString(port), "-U", user, "postgres").withTimeout(Duration.ofMinutes(30));
+            if (password.isPresent()) {
+                c = c.withEnv("PGPASSWORD", password.get()).withSecret(password.get());
+            }
+            Executors.local().run(osUser.map(c::asUser).orElse(c));
+        } else {
+            long rowsNeeded = sizeMb * 1024L * 1024L / 260; // ~260 bytes per row with its header and padding
+            try (Connection c = primary.get(); Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE bench_bulk AS SELECT g AS id, repeat('x', 200) AS pad "
+                        + "FROM generate_series(1, " + rowsNeeded + ") g");
+            }
+        }
+        try (Connection c = primary.get(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT pg_database_size('postgres')")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private int pgbenchScale() {
+        return Math.max(1, (int) Math.round(sizeMb * 70.0 / 1024)); // -s 70 is ~1 GB
+    }
+
+    /** Runs n tasks at once (released together) and returns the wall-clock time in ms. */
+    private static double parallel(int n, IntFunction<Object> task) throws Exception {
+        ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Object>> futures = new ArrayList<>();
+            for (int i = 1; i <= n; i++) {
+                int k = i;
+                futures.add(pool.submit(() -> {
+                    go.await();
+                    return task.apply(k);
+                }));
+            }
+            long t = System.nanoTime();
+            go.countDown();
+            for (Future<Object> f : futures) {
+                f.get();
+            }
+            return (System.nanoTime() - t) / 1e6;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    // ------------------------------------------------------------------ output
+
+    private static void progress(String what, double ms) {
+        System.out.printf(Locale.ROOT, "  %-36s %10s ms%n", what, num(ms));
+    }
+
+    private void print() {
+        System.out.println();
+        String fmt = "%-30s %12s %12s %8s  %s%n";
+        System.out.printf(fmt, "step", "library ms", "shell ms", "lib/sh", "what is timed");
+        for (Row r : rows) {
+            System.out.printf(fmt, r.step(), num(r.libraryMs()), num(r.shellMs()), ratio(r), r.note());
+        }
+        System.out.println();
+        for (String n : notes) {
+            System.out.println("- " + n);
+        }
+    }
+
+    private void writeCsv() throws IOException {
+        StringBuilder sb = new StringBuilder("step,library_ms,shell_ms,ratio_library_over_shell,note\n");
+        for (Row r : rows) {
+            sb.append(csvField(r.step())).append(',').append(num(r.libraryMs())).append(',').append(num(r.shellMs()))
+                    .append(',').append(ratio(r)).append(',').append(csvField(r.note())).append('\n');
+        }
+        Path parent = csv.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.writeString(csv, sb.toString());
+    }
+
+    private static String csvField(String s) {
+        return "\"" + s.replace("\"", "\"\"") + "\"";
+    }
+
+    private static String num(double ms) {
+        if (Double.isNaN(ms)) {
+            return "-";
+        }
+        return ms < 10 ? String.format(Locale.ROOT, "%.2f", ms) : String.format(Locale.ROOT, "%.0f", ms);
+    }
+
+    private static String ratio(Row r) {
+        if (Double.isNaN(r.libraryMs()) || Double.isNaN(r.shellMs()) || r.shellMs() == 0) {
+            return "-";
+        }
+        return String.format(Locale.ROOT, "%.2f", r.libraryMs() / r.shellMs());
+    }
+
+    private static double percentile(List<Double> sorted, int p) {
+        int rank = (int) Math.ceil(p / 100.0 * sorted.size());
+        return sorted.get(Math.max(0, rank - 1));
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> s = new ArrayList<>(values);
+        s.sort(null);
+        return percentile(s, 50);
+    }
+
+    private static double ms(Duration d) {
+        return d.toNanos() / 1e6;
+    }
+
+    private static Connection connect(String url, String user, String password) throws SQLException {
+        return DriverManager.getConnection(url, user, password);
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static String value(String[] args, int i) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(args[i - 1] + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static int positive(String[] args, int i, int min) {
+        String v = value(args, i);
+        int n;
+        try {
+            n = Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(args[i - 1] + " needs a number, not '" + v + "'");
+        }
+        if (n < min) {
+            throw new IllegalArgumentException(args[i - 1] + " must be at least " + min + ": " + n);
+        }
+        return n;
+    }
+}

