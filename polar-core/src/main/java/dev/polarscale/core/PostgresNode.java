@@ -273,14 +273,14 @@ public final class PostgresNode {
             } catch (SQLException e) {
                 last = e;
             }
-            if (++tries % 5 == 0 && status() != NodeState.RUNNING) {
+            if (++tries % 25 == 0 && status() != NodeState.RUNNING) {
                 throw new NodeStartupException(name, "server exited before answering on port " + port, logTail(40), last);
             }
             if (System.nanoTime() > deadline) {
                 throw new NodeStartupException(name, "server did not answer on port " + port + " within "
                         + timeout.toMillis() + " ms: " + last.getMessage(), logTail(40), last);
             }
-            sleep(Duration.ofMillis(100));
+            sleep(Duration.ofMillis(20));
         }
     }
 

@@ -48,7 +48,7 @@ public final class BaseBackup {
                                        String replPassword, SlotName slot) {
         return standby.serverCommand("pg_basebackup", "-D", standby.dataDirectory().toString(), "-h", primaryHost,
                         "-p", Integer.toString(primaryPort), "-U", replUser, "-S", slot.value(), "-X", "stream",
-                        "--checkpoint=fast", "--no-password", "--progress")
+                        "--checkpoint=fast", "--no-password")
                 .withEnv("PGPASSWORD", replPassword)
                 .withEnv("PGAPPNAME", standby.name() + "_basebackup")
                 .withTimeout(COPY_TIMEOUT);
