@@ -4,6 +4,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -75,6 +76,19 @@ public final class OsUsers {
             }
         }
         return Optional.of(CREATED_USER);
+    }
+
+    /**
+     * Returns {@code user} if it can run database servers: a valid OS user name, not root
+     * (PostgreSQL refuses to run as root, and files made as root break the node later).
+     */
+    public static String requireServerUser(String user) {
+        Objects.requireNonNull(user, "osUser");
+        if ("root".equals(user)) {
+            throw new IllegalArgumentException("PostgreSQL cannot run as root: choose an unprivileged OS user");
+        }
+        Command.of("true").asUser(user); // validates the name
+        return user;
     }
 
     /** Whether an OS user exists on the executor's host. */

@@ -513,12 +513,7 @@ public final class PostgresNode {
 
         /** Runs server commands as this OS user (never root); default: {@link OsUsers#serverUser}. */
         public Builder osUser(String user) {
-            Objects.requireNonNull(user, "osUser");
-            if ("root".equals(user)) {
-                throw new IllegalArgumentException("PostgreSQL cannot run as root: choose an unprivileged OS user");
-            }
-            Command.of("true").asUser(user); // validates the name
-            this.osUser = user;
+            this.osUser = OsUsers.requireServerUser(user);
             this.osUserResolved = true;
             return this;
         }

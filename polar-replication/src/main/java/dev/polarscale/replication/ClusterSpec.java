@@ -3,6 +3,7 @@ package dev.polarscale.replication;
 import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.core.Executors;
 import dev.polarscale.core.HbaRule;
+import dev.polarscale.core.OsUsers;
 import dev.polarscale.core.PgInstallation;
 import dev.polarscale.core.Port;
 import dev.polarscale.core.PostgresNode;
@@ -262,12 +263,7 @@ public final class ClusterSpec {
 
         /** The unprivileged OS user that runs the servers on every host. */
         public Builder osUser(String user) {
-            Objects.requireNonNull(user, "osUser");
-            if ("root".equals(user)) {
-                throw new IllegalArgumentException("PostgreSQL cannot run as root: choose an unprivileged OS user");
-            }
-            dev.polarscale.core.Command.of("true").asUser(user);
-            this.osUser = user;
+            this.osUser = OsUsers.requireServerUser(user);
             return this;
         }
 
