@@ -131,7 +131,7 @@ public final class ClusterScaler implements AutoCloseable {
             if (storage.isPresent()) {
                 run.step("prepare storage", () -> storage.get().prepare(primary.executor()), null);
             }
-            run.step("initdb", primary::initdb, primary::deleteDataDirectory);
+            run.stepUndoingPartial("initdb", primary::initdb, primary::deleteDataDirectory);
             if (storage.isPresent()) {
                 run.step("polar-initdb", () -> polarInitdb(primary).initPrimary(primary.executor(),
                         primary.dataDirectory(), storage.get()), () -> emptySharedStorage(primary, storage.get()));
@@ -140,7 +140,7 @@ public final class ClusterScaler implements AutoCloseable {
                 primary.writeFile("postgresql.conf", primaryConfig().mergeInto(primary.readFile("postgresql.conf")));
                 primary.writeFile("pg_hba.conf", HbaRule.mergeInto(primary.readFile("pg_hba.conf"), hbaRules()));
             }, null);
-            run.step("start", primary::start, () -> primary.stop(PostgresNode.StopMode.IMMEDIATE));
+            run.stepUndoingPartial("start", primary::start, () -> primary.stop(PostgresNode.StopMode.IMMEDIATE));
             run.step("replication role", () -> createReplicationRole(primary), null);
             run.step("registry", () -> {
                 registry().ensureSchema();
@@ -194,7 +194,7 @@ public final class ClusterScaler implements AutoCloseable {
                 run.step("create slot", () -> slots().create(node.slotName()),
                         () -> slots().drop(node.slotName(), ReplicationSlotManager.DropOptions.terminateWalSender(
                                 Duration.ofSeconds(10))));
-                run.step("local directory", () -> replica.createDirectory(replica.dataDirectory()),
+                run.stepUndoingPartial("local directory", () -> replica.createDirectory(replica.dataDirectory()),
                         replica::deleteDataDirectory);
                 run.step("polar-initdb", () -> polarInitdb(replica).initReplica(replica.executor(),
                         replica.dataDirectory(), storage), null);
@@ -207,7 +207,7 @@ public final class ClusterScaler implements AutoCloseable {
                     replica.writeFile("polarscale.pgpass", pgpassLine(spec.primaryHost(), spec.primaryPort().value()));
                     replica.writeFile(NodeRole.REPLICA.signalFile().orElseThrow(), "");
                 }, null);
-                run.step("start", replica::start, () -> replica.stop(PostgresNode.StopMode.IMMEDIATE));
+                run.stepUndoingPartial("start", replica::start, () -> replica.stop(PostgresNode.StopMode.IMMEDIATE));
                 Duration lag = verifyFollower(run, replica, node);
                 run.step("register", () -> registry().add(new Registry.Entry(node.name(), NodeRole.REPLICA, host,
                         node.port().value(), node.dataDirectory().toString(), OptionalInt.of(hostId.value()),
@@ -342,7 +342,7 @@ public final class ClusterScaler implements AutoCloseable {
                 run.step("create slot", () -> slots().create(node.slotName()),
                         () -> slots().drop(node.slotName(), ReplicationSlotManager.DropOptions.terminateWalSender(
                                 Duration.ofSeconds(10))));
-                run.step("base backup", () -> {
+                run.stepUndoingPartial("base backup", () -> {
                     standby.createDirectory(standby.dataDirectory());
                     if (BaseBackup.hasPgBasebackup(standby)) {
                         standby.executor().run(BaseBackup.pgBasebackup(standby, spec.primaryHost(),
@@ -361,7 +361,7 @@ public final class ClusterScaler implements AutoCloseable {
                     standby.writeFile("polarscale.pgpass", pgpassLine(spec.primaryHost(), primary.port().value()));
                     standby.writeFile("standby.signal", "");
                 }, null);
-                run.step("start", standby::start, () -> standby.stop(PostgresNode.StopMode.IMMEDIATE));
+                run.stepUndoingPartial("start", standby::start, () -> standby.stop(PostgresNode.StopMode.IMMEDIATE));
                 Duration lag = verifyFollower(run, standby, node);
                 run.step("register", () -> registry().add(new Registry.Entry(node.name(), NodeRole.STANDBY, host,
                         node.port().value(), node.dataDirectory().toString(), OptionalInt.empty(),
