@@ -191,9 +191,7 @@ public final class ClusterScaler implements AutoCloseable {
                     return chooseHostId(node);
                 }, null);
                 run.step("mount storage", () -> storage.prepare(replica.executor()), null);
-                run.step("create slot", () -> slots().create(node.slotName()),
-                        () -> slots().drop(node.slotName(), ReplicationSlotManager.DropOptions.terminateWalSender(
-                                Duration.ofSeconds(10))));
+                run.step("create slot", () -> createSlot(node), () -> dropSlot(node));
                 run.stepUndoingPartial("local directory", () -> replica.createDirectory(replica.dataDirectory()),
                         replica::deleteDataDirectory);
                 run.step("polar-initdb", () -> polarInitdb(replica).initReplica(replica.executor(),
@@ -209,9 +207,11 @@ public final class ClusterScaler implements AutoCloseable {
                 }, null);
                 run.stepUndoingPartial("start", replica::start, () -> replica.stop(PostgresNode.StopMode.IMMEDIATE));
                 Duration lag = verifyFollower(run, replica, node);
-                run.step("register", () -> registry().add(new Registry.Entry(node.name(), NodeRole.REPLICA, host,
-                        node.port().value(), node.dataDirectory().toString(), OptionalInt.of(hostId.value()),
-                        replica.osUser())), () -> registry().remove(node.name()));
+                run.step("register", () -> {
+                    registry().add(new Registry.Entry(node.name(), NodeRole.REPLICA, host, node.port().value(),
+                            node.dataDirectory().toString(), OptionalInt.of(hostId.value()), replica.osUser()));
+                    registry().clearPending(node.name());
+                }, () -> registry().remove(node.name()));
                 run.commit();
                 return run.report(lag);
             } catch (RuntimeException e) {
@@ -306,6 +306,8 @@ public final class ClusterScaler implements AutoCloseable {
 
     private static PlannedStep createSlotStep(NodeSpec node) {
         return new PlannedStep("create slot", "primary", List.of(
+                "INSERT INTO polarscale.pending (node, slot) VALUES ('" + node.name() + "', '" + node.slotName()
+                        + "')  -- lets a retry reclaim the slot if the primary dies mid-add",
                 "SELECT pg_create_physical_replication_slot('" + node.slotName() + "', true)"));
     }
 
@@ -339,9 +341,7 @@ public final class ClusterScaler implements AutoCloseable {
         try (ClusterLock ignored = lock(node.name())) {
             try {
                 run.step("check", () -> checkFree(node, standby), null);
-                run.step("create slot", () -> slots().create(node.slotName()),
-                        () -> slots().drop(node.slotName(), ReplicationSlotManager.DropOptions.terminateWalSender(
-                                Duration.ofSeconds(10))));
+                run.step("create slot", () -> createSlot(node), () -> dropSlot(node));
                 run.stepUndoingPartial("base backup", () -> {
                     standby.createDirectory(standby.dataDirectory());
                     if (BaseBackup.hasPgBasebackup(standby)) {
@@ -363,9 +363,11 @@ public final class ClusterScaler implements AutoCloseable {
                 }, null);
                 run.stepUndoingPartial("start", standby::start, () -> standby.stop(PostgresNode.StopMode.IMMEDIATE));
                 Duration lag = verifyFollower(run, standby, node);
-                run.step("register", () -> registry().add(new Registry.Entry(node.name(), NodeRole.STANDBY, host,
-                        node.port().value(), node.dataDirectory().toString(), OptionalInt.empty(),
-                        standby.osUser())), () -> registry().remove(node.name()));
+                run.step("register", () -> {
+                    registry().add(new Registry.Entry(node.name(), NodeRole.STANDBY, host, node.port().value(),
+                            node.dataDirectory().toString(), OptionalInt.empty(), standby.osUser()));
+                    registry().clearPending(node.name());
+                }, () -> registry().remove(node.name()));
                 run.commit();
                 return run.report(lag);
             } catch (RuntimeException e) {
@@ -412,8 +414,11 @@ public final class ClusterScaler implements AutoCloseable {
                     run.step("delete data", node::deleteDataDirectory, null);
                 }
             } else {
-                run.step("drop orphan slot", () -> slots().drop(slot,
-                        ReplicationSlotManager.DropOptions.waitUntilInactive(options.slotInactiveWait())), null);
+                run.step("drop orphan slot", () -> {
+                    registry().ensureSchema();
+                    slots().drop(slot, ReplicationSlotManager.DropOptions.waitUntilInactive(options.slotInactiveWait()));
+                    registry().clearPending(name);
+                }, null);
             }
             run.commit();
             return run.report(Duration.ZERO);
@@ -594,6 +599,7 @@ public final class ClusterScaler implements AutoCloseable {
                         + " is already used by node '" + e.name() + "'");
             }
         }
+        reclaimInterruptedAdd(node);
         if (slots().get(node.slotName()).isPresent()) {
             throw new IllegalArgumentException(node.name() + " - replication slot '" + node.slotName()
                     + "' already exists on the primary but no node owns it (left by a crashed add?): "
@@ -610,6 +616,42 @@ public final class ClusterScaler implements AutoCloseable {
             throw new IllegalArgumentException(node.name() + " - data directory " + node.dataDirectory() + " on "
                     + host + " exists and is not empty");
         }
+    }
+
+    /**
+     * An add of this node that was cut off (the primary died, the JVM was killed) before it could
+     * drop its slot left a row in {@code polarscale.pending}. Under the cluster lock, with no node
+     * of that name registered, an inactive slot named in that row is the add's own: drop it.
+     * A slot without the row is someone else's and is still refused by the caller.
+     */
+    private void reclaimInterruptedAdd(NodeSpec node) {
+        Optional<String> pending = registry().pendingSlot(node.name());
+        if (pending.isEmpty()) {
+            return;
+        }
+        if (pending.get().equals(node.slotName().value())) {
+            Optional<SlotInfo> slot = slots().get(node.slotName());
+            if (slot.isPresent() && slot.get().active()) {
+                throw new IllegalArgumentException(node.name() + " - replication slot '" + node.slotName()
+                        + "' of an interrupted add is still in use by PID " + slot.get().activePid()
+                        + ": is a server from that add still running?");
+            }
+            if (slot.isPresent()) {
+                LOG.warn("{} - dropping slot {} left by an interrupted add of this node", node.name(), node.slotName());
+                slots().drop(node.slotName(), ReplicationSlotManager.DropOptions.refuseActive());
+            }
+        }
+        registry().clearPending(node.name());
+    }
+
+    private void createSlot(NodeSpec node) {
+        registry().markPending(node.name(), node.slotName().value());
+        slots().create(node.slotName());
+    }
+
+    private void dropSlot(NodeSpec node) {
+        slots().drop(node.slotName(), ReplicationSlotManager.DropOptions.terminateWalSender(Duration.ofSeconds(10)));
+        registry().clearPending(node.name());
     }
 
     private void requirePrimaryWritable() {
