@@ -480,6 +480,10 @@ public final class PostgresNode {
             if (dir.getParent() == null) {
                 throw new IllegalArgumentException("data directory must not be the root directory");
             }
+            if (dir.toString().chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                throw new IllegalArgumentException("data directory contains a control character: "
+                        + dir.toString().replaceAll("\\p{Cntrl}", "?"));
+            }
             this.dataDirectory = dir;
             return this;
         }
