@@ -181,6 +181,9 @@ public final class ClusterScaler implements AutoCloseable {
                 + "on plain PostgreSQL use addStandby"));
         PostgresNode replica = followerNode(node);
         String host = hostOf(node);
+        // polar-initdb.sh does not quote its arguments: refuse an unusable path before the slot
+        // and the directory exist, not in step B4 after them
+        polarInitdb(replica).command(replica.dataDirectory(), storage, "replica");
         freshConnections();
         StepRunner run = new StepRunner(node.name(), "addReplica", spec.listener());
         try (ClusterLock ignored = lock(node.name())) {
