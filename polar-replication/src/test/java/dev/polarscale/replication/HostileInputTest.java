@@ -6,6 +6,7 @@ import dev.polarscale.core.HbaRule;
 import dev.polarscale.core.HostId;
 import dev.polarscale.core.NodeConfig;
 import dev.polarscale.core.NodeRole;
+import dev.polarscale.core.PgBinaries;
 import dev.polarscale.core.PgInstallation;
 import dev.polarscale.core.PolarException;
 import dev.polarscale.core.PolarStorage;
@@ -50,7 +51,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 class HostileInputTest {
     private static final RecordingExecutor RECORDER = new RecordingExecutor("127.0.0.1");
     private static final AtomicInteger TRIED = new AtomicInteger();
-    private static final PgInstallation PG = PgInstallation.at(Path.of("/usr/lib/postgresql/15/bin"));
+    private static final PgInstallation PG = PgBinaries.locate(); // the host install or the embedded one
     private static final Path OK_DIR = Path.of("/srv/polar/ok");
 
     /** A cluster whose only host records commands; nothing listens on its primary port. */
