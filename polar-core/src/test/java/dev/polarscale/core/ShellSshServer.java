@@ -52,17 +52,22 @@ final class ShellSshServer implements AutoCloseable {
     }
 
     ShellSshServer(Path home) throws IOException, GeneralSecurityException {
+        this(home, ecKey(), ecKey(), 0);
+    }
+
+    /** A server with given keys on a given port (0: any), e.g. to restart one "after a reboot". */
+    ShellSshServer(Path home, KeyPair hostKey, KeyPair clientKey, int port) throws IOException {
         Charset jnu = Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
         if (!jnu.equals(StandardCharsets.UTF_8)) {
             // ProcessBuilder encodes arguments with sun.jnu.encoding: anything else mangles non-ASCII.
             throw new IllegalStateException("the test JVM must run in a UTF-8 locale (sun.jnu.encoding=" + jnu
                     + "); set LC_ALL=C.UTF-8");
         }
-        hostKey = ecKey();
-        clientKey = ecKey();
+        this.hostKey = hostKey;
+        this.clientKey = clientKey;
         sshd = SshServer.setUpDefaultServer();
         sshd.setHost("127.0.0.1");
-        sshd.setPort(0);
+        sshd.setPort(port);
         sshd.setKeyPairProvider(KeyPairProvider.wrap(hostKey));
         sshd.setPublickeyAuthenticator((user, key, session) -> USER.equals(user)
                 && KeyUtils.compareKeys(key, clientKey.getPublic()));

@@ -131,7 +131,7 @@ public final class ClusterScaler implements AutoCloseable {
             if (storage.isPresent()) {
                 run.step("prepare storage", () -> storage.get().prepare(primary.executor()), null);
             }
-            run.step("initdb", primary::initdb, primary::deleteDataDirectory);
+            run.stepUndoingPartial("initdb", primary::initdb, primary::deleteDataDirectory);
             if (storage.isPresent()) {
                 run.step("polar-initdb", () -> polarInitdb(primary).initPrimary(primary.executor(),
                         primary.dataDirectory(), storage.get()), () -> emptySharedStorage(primary, storage.get()));
@@ -140,7 +140,7 @@ public final class ClusterScaler implements AutoCloseable {
                 primary.writeFile("postgresql.conf", primaryConfig().mergeInto(primary.readFile("postgresql.conf")));
                 primary.writeFile("pg_hba.conf", HbaRule.mergeInto(primary.readFile("pg_hba.conf"), hbaRules()));
             }, null);
-            run.step("start", primary::start, () -> primary.stop(PostgresNode.StopMode.IMMEDIATE));
+            run.stepUndoingPartial("start", primary::start, () -> primary.stop(PostgresNode.StopMode.IMMEDIATE));
             run.step("replication role", () -> createReplicationRole(primary), null);
             run.step("registry", () -> {
                 registry().ensureSchema();
@@ -181,6 +181,9 @@ public final class ClusterScaler implements AutoCloseable {
                 + "on plain PostgreSQL use addStandby"));
         PostgresNode replica = followerNode(node);
         String host = hostOf(node);
+        // polar-initdb.sh does not quote its arguments: refuse an unusable path before the slot
+        // and the directory exist, not in step B4 after them
+        polarInitdb(replica).command(replica.dataDirectory(), storage, "replica");
         freshConnections();
         StepRunner run = new StepRunner(node.name(), "addReplica", spec.listener());
         try (ClusterLock ignored = lock(node.name())) {
@@ -191,10 +194,8 @@ public final class ClusterScaler implements AutoCloseable {
                     return chooseHostId(node);
                 }, null);
                 run.step("mount storage", () -> storage.prepare(replica.executor()), null);
-                run.step("create slot", () -> slots().create(node.slotName()),
-                        () -> slots().drop(node.slotName(), ReplicationSlotManager.DropOptions.terminateWalSender(
-                                Duration.ofSeconds(10))));
-                run.step("local directory", () -> replica.createDirectory(replica.dataDirectory()),
+                run.step("create slot", () -> createSlot(node), () -> dropSlot(node));
+                run.stepUndoingPartial("local directory", () -> replica.createDirectory(replica.dataDirectory()),
                         replica::deleteDataDirectory);
                 run.step("polar-initdb", () -> polarInitdb(replica).initReplica(replica.executor(),
                         replica.dataDirectory(), storage), null);
@@ -207,11 +208,13 @@ public final class ClusterScaler implements AutoCloseable {
                     replica.writeFile("polarscale.pgpass", pgpassLine(spec.primaryHost(), spec.primaryPort().value()));
                     replica.writeFile(NodeRole.REPLICA.signalFile().orElseThrow(), "");
                 }, null);
-                run.step("start", replica::start, () -> replica.stop(PostgresNode.StopMode.IMMEDIATE));
+                run.stepUndoingPartial("start", replica::start, () -> replica.stop(PostgresNode.StopMode.IMMEDIATE));
                 Duration lag = verifyFollower(run, replica, node);
-                run.step("register", () -> registry().add(new Registry.Entry(node.name(), NodeRole.REPLICA, host,
-                        node.port().value(), node.dataDirectory().toString(), OptionalInt.of(hostId.value()),
-                        replica.osUser())), () -> registry().remove(node.name()));
+                run.step("register", () -> {
+                    registry().add(new Registry.Entry(node.name(), NodeRole.REPLICA, host, node.port().value(),
+                            node.dataDirectory().toString(), OptionalInt.of(hostId.value()), replica.osUser()));
+                    registry().clearPending(node.name());
+                }, () -> registry().remove(node.name()));
                 run.commit();
                 return run.report(lag);
             } catch (RuntimeException e) {
@@ -306,6 +309,8 @@ public final class ClusterScaler implements AutoCloseable {
 
     private static PlannedStep createSlotStep(NodeSpec node) {
         return new PlannedStep("create slot", "primary", List.of(
+                "INSERT INTO polarscale.pending (node, slot) VALUES ('" + node.name() + "', '" + node.slotName()
+                        + "')  -- lets a retry reclaim the slot if the primary dies mid-add",
                 "SELECT pg_create_physical_replication_slot('" + node.slotName() + "', true)"));
     }
 
@@ -339,10 +344,8 @@ public final class ClusterScaler implements AutoCloseable {
         try (ClusterLock ignored = lock(node.name())) {
             try {
                 run.step("check", () -> checkFree(node, standby), null);
-                run.step("create slot", () -> slots().create(node.slotName()),
-                        () -> slots().drop(node.slotName(), ReplicationSlotManager.DropOptions.terminateWalSender(
-                                Duration.ofSeconds(10))));
-                run.step("base backup", () -> {
+                run.step("create slot", () -> createSlot(node), () -> dropSlot(node));
+                run.stepUndoingPartial("base backup", () -> {
                     standby.createDirectory(standby.dataDirectory());
                     if (BaseBackup.hasPgBasebackup(standby)) {
                         standby.executor().run(BaseBackup.pgBasebackup(standby, spec.primaryHost(),
@@ -361,11 +364,13 @@ public final class ClusterScaler implements AutoCloseable {
                     standby.writeFile("polarscale.pgpass", pgpassLine(spec.primaryHost(), primary.port().value()));
                     standby.writeFile("standby.signal", "");
                 }, null);
-                run.step("start", standby::start, () -> standby.stop(PostgresNode.StopMode.IMMEDIATE));
+                run.stepUndoingPartial("start", standby::start, () -> standby.stop(PostgresNode.StopMode.IMMEDIATE));
                 Duration lag = verifyFollower(run, standby, node);
-                run.step("register", () -> registry().add(new Registry.Entry(node.name(), NodeRole.STANDBY, host,
-                        node.port().value(), node.dataDirectory().toString(), OptionalInt.empty(),
-                        standby.osUser())), () -> registry().remove(node.name()));
+                run.step("register", () -> {
+                    registry().add(new Registry.Entry(node.name(), NodeRole.STANDBY, host, node.port().value(),
+                            node.dataDirectory().toString(), OptionalInt.empty(), standby.osUser()));
+                    registry().clearPending(node.name());
+                }, () -> registry().remove(node.name()));
                 run.commit();
                 return run.report(lag);
             } catch (RuntimeException e) {
@@ -412,8 +417,11 @@ public final class ClusterScaler implements AutoCloseable {
                     run.step("delete data", node::deleteDataDirectory, null);
                 }
             } else {
-                run.step("drop orphan slot", () -> slots().drop(slot,
-                        ReplicationSlotManager.DropOptions.waitUntilInactive(options.slotInactiveWait())), null);
+                run.step("drop orphan slot", () -> {
+                    registry().ensureSchema();
+                    slots().drop(slot, ReplicationSlotManager.DropOptions.waitUntilInactive(options.slotInactiveWait()));
+                    registry().clearPending(name);
+                }, null);
             }
             run.commit();
             return run.report(Duration.ZERO);
@@ -594,6 +602,7 @@ public final class ClusterScaler implements AutoCloseable {
                         + " is already used by node '" + e.name() + "'");
             }
         }
+        reclaimInterruptedAdd(node);
         if (slots().get(node.slotName()).isPresent()) {
             throw new IllegalArgumentException(node.name() + " - replication slot '" + node.slotName()
                     + "' already exists on the primary but no node owns it (left by a crashed add?): "
@@ -610,6 +619,42 @@ public final class ClusterScaler implements AutoCloseable {
             throw new IllegalArgumentException(node.name() + " - data directory " + node.dataDirectory() + " on "
                     + host + " exists and is not empty");
         }
+    }
+
+    /**
+     * An add of this node that was cut off (the primary died, the JVM was killed) before it could
+     * drop its slot left a row in {@code polarscale.pending}. Under the cluster lock, with no node
+     * of that name registered, an inactive slot named in that row is the add's own: drop it.
+     * A slot without the row is someone else's and is still refused by the caller.
+     */
+    private void reclaimInterruptedAdd(NodeSpec node) {
+        Optional<String> pending = registry().pendingSlot(node.name());
+        if (pending.isEmpty()) {
+            return;
+        }
+        if (pending.get().equals(node.slotName().value())) {
+            Optional<SlotInfo> slot = slots().get(node.slotName());
+            if (slot.isPresent() && slot.get().active()) {
+                throw new IllegalArgumentException(node.name() + " - replication slot '" + node.slotName()
+                        + "' of an interrupted add is still in use by PID " + slot.get().activePid()
+                        + ": is a server from that add still running?");
+            }
+            if (slot.isPresent()) {
+                LOG.warn("{} - dropping slot {} left by an interrupted add of this node", node.name(), node.slotName());
+                slots().drop(node.slotName(), ReplicationSlotManager.DropOptions.refuseActive());
+            }
+        }
+        registry().clearPending(node.name());
+    }
+
+    private void createSlot(NodeSpec node) {
+        registry().markPending(node.name(), node.slotName().value());
+        slots().create(node.slotName());
+    }
+
+    private void dropSlot(NodeSpec node) {
+        slots().drop(node.slotName(), ReplicationSlotManager.DropOptions.terminateWalSender(Duration.ofSeconds(10)));
+        registry().clearPending(node.name());
     }
 
     private void requirePrimaryWritable() {

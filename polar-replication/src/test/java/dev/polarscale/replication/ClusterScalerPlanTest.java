@@ -38,7 +38,9 @@ class ClusterScalerPlanTest {
                 "config templates", "configure", "start", "verify", "register"), names);
 
         assertTrue(names.indexOf("create slot") < names.indexOf("start"), "slot before start");
-        assertEquals(List.of("SELECT pg_create_physical_replication_slot('replica1', true)"),
+        assertEquals(List.of("INSERT INTO polarscale.pending (node, slot) VALUES ('replica1', 'replica1')  "
+                        + "-- lets a retry reclaim the slot if the primary dies mid-add",
+                        "SELECT pg_create_physical_replication_slot('replica1', true)"),
                 step(plan, "create slot").actions());
         assertEquals("[polar] /opt/polardb/bin/polar-initdb.sh /home/polar/replica1/ /home/polar/shared_data/ "
                 + "replica localfs", step(plan, "polar-initdb").actions().get(0), "local dir first, 15 form");

@@ -45,14 +45,17 @@ public final class Registry {
                     + "CHECK (host_id BETWEEN 1 AND 512), os_user text, created_at timestamptz NOT NULL DEFAULT now(), "
                     + "UNIQUE (host, port))",
             "CREATE TABLE IF NOT EXISTS polarscale.canary (node text PRIMARY KEY, token text NOT NULL, "
-                    + "written_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+                    + "written_at timestamptz NOT NULL DEFAULT clock_timestamp())",
+            "CREATE TABLE IF NOT EXISTS polarscale.pending (node text PRIMARY KEY, slot text NOT NULL, "
+                    + "started_at timestamptz NOT NULL DEFAULT now())");
 
     /** Creates the schema if it is missing (DDL only then, with a statement timeout). */
     public void ensureSchema() {
         try (Connection c = primary.getConnection()) {
             try (Statement s = c.createStatement();
                  ResultSet rs = s.executeQuery("SELECT to_regclass('polarscale.nodes') IS NOT NULL "
-                         + "AND to_regclass('polarscale.canary') IS NOT NULL")) {
+                         + "AND to_regclass('polarscale.canary') IS NOT NULL "
+                         + "AND to_regclass('polarscale.pending') IS NOT NULL")) {
                 rs.next();
                 if (rs.getBoolean(1)) {
                     return;
@@ -112,6 +115,40 @@ public final class Registry {
     public void remove(String name) {
         update("DELETE FROM polarscale.nodes WHERE name = ?", name);
         update("DELETE FROM polarscale.canary WHERE node = ?", name);
+    }
+
+    /**
+     * Records, before its slot is created, that an add of this node is under way. If the primary
+     * dies before the add can drop the slot again, the row tells the next add of the same node
+     * that the slot is its own leftover and not someone else's.
+     */
+    public void markPending(String name, String slot) {
+        try (Connection c = primary.getConnection();
+             PreparedStatement ps = c.prepareStatement("INSERT INTO polarscale.pending (node, slot) VALUES (?, ?) "
+                     + "ON CONFLICT (node) DO UPDATE SET slot = excluded.slot, started_at = now()")) {
+            ps.setString(1, name);
+            ps.setString(2, slot);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw fail("record the pending add of " + name, e);
+        }
+    }
+
+    /** The slot an unfinished add of this node created (or was about to create). */
+    public Optional<String> pendingSlot(String name) {
+        try (Connection c = primary.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT slot FROM polarscale.pending WHERE node = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw fail("read the pending adds", e);
+        }
+    }
+
+    public void clearPending(String name) {
+        update("DELETE FROM polarscale.pending WHERE node = ?", name);
     }
 
     /** Writes a fresh canary token for a node; returns when it is committed. */

@@ -51,12 +51,33 @@ public final class StepRunner {
 
     /** Runs a step; on success its undo is remembered (may be {@code null}). */
     public <T> T call(String name, Supplier<T> action, Undo undo) {
+        return call(name, action, undo, false);
+    }
+
+    /**
+     * Runs a step whose failure can leave part of its work behind (a directory made before the
+     * copy into it failed, a postmaster that started but did not answer): its undo is remembered
+     * before the action runs, so a rollback also cleans up after the half-done step. The undo
+     * must therefore be harmless when the step did nothing.
+     */
+    public void stepUndoingPartial(String name, Runnable action, Undo undo) {
+        call(name, () -> {
+            action.run();
+            return null;
+        }, java.util.Objects.requireNonNull(undo, "undo"), true);
+    }
+
+    private <T> T call(String name, Supplier<T> action, Undo undo, boolean undoPartial) {
         long t0 = System.nanoTime();
+        if (undoPartial) {
+            doneNames.push(name);
+            undos.push(undo);
+        }
         try {
             listener.stepStarted(operation, name);
             T result = action.get();
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
-            if (undo != null) {
+            if (undo != null && !undoPartial) {
                 doneNames.push(name);
                 undos.push(undo);
             }

@@ -1,0 +1,76 @@
+package dev.polarscale.replication;
+
+import dev.polarscale.core.Command;
+import dev.polarscale.core.CommandResult;
+import dev.polarscale.core.Executors;
+import dev.polarscale.core.NodeState;
+import dev.polarscale.core.PostgresNode;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** Process-level helpers of the reliability ITs: kill a postmaster, look for survivors, free ports. */
+final class Procs {
+    private Procs() {
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** SIGKILL of the postmaster whose PID is in {@code postmaster.pid}. */
+    static void killPostmaster(Path dataDirectory) {
+        try {
+            String pid = Files.readAllLines(dataDirectory.resolve("postmaster.pid")).get(0).strip();
+            Executors.local().run(Command.of("kill", "-KILL", pid));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The output of {@code pgrep -af <text>}: empty when no process mentions it. */
+    static String pgrep(String text) {
+        CommandResult r = Executors.local().execute(Command.of("pgrep", "-af", "--", text)
+                .withTimeout(Duration.ofSeconds(10)));
+        return r.stdout().strip();
+    }
+
+    /** Waits (up to 15 s) until no process mentions the text; returns what is left. */
+    static String awaitNoProcess(String text) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        String left = pgrep(text);
+        while (!left.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            left = pgrep(text);
+        }
+        return left;
+    }
+
+    /** Starts a killed primary again; retries while the old children still hold its shared memory. */
+    static void restart(PostgresNode primary) throws InterruptedException {
+        awaitNoProcess(primary.dataDirectory().toString() + " ");
+        RuntimeException last = null;
+        for (int i = 0; i < 20; i++) {
+            try {
+                primary.start();
+                return;
+            } catch (RuntimeException e) {
+                last = e;
+                Thread.sleep(250);
+            }
+        }
+        throw last;
+    }
+
+    static boolean running(PostgresNode node) {
+        return node.status() == NodeState.RUNNING;
+    }
+}
