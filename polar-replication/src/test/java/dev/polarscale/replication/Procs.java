@@ -12,6 +12,8 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.ArrayList;
 
 /** Process-level helpers of the reliability ITs: kill a postmaster, look for survivors, free ports. */
 final class Procs {
@@ -29,8 +31,14 @@ final class Procs {
     /** SIGKILL of the postmaster whose PID is in {@code postmaster.pid}. */
     static void killPostmaster(Path dataDirectory) {
         try {
+            // The postmaster and its children at once, like a crashed host: a backend outlives a
+            // SIGKILLed postmaster until it notices, and may still commit a statement meanwhile.
             String pid = Files.readAllLines(dataDirectory.resolve("postmaster.pid")).get(0).strip();
-            Executors.local().run(Command.of("kill", "-KILL", pid));
+            List<String> victims = new ArrayList<>(List.of("kill", "-KILL", pid));
+            Executors.local().execute(Command.of("pgrep", "-P", pid)).stdout().lines()
+                    .map(String::strip).filter(l -> !l.isEmpty()).forEach(victims::add);
+            Executors.local().run(Command.of("kill", "-STOP", pid));
+            Executors.local().execute(Command.of(victims));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
