@@ -340,12 +340,16 @@ public final class PostgresNode {
     /**
      * Replaces a file of the data directory through the executor, as the OS user, with mode
      * 0600: written to a temporary name first, then renamed, so a reader never sees half a file.
+     * {@code secrets} (e.g. a password in a {@code .pgpass} line) are masked in any error.
      */
-    public void writeFile(String relative, String content) {
+    public void writeFile(String relative, String content, String... secrets) {
         Path target = insideDataDirectory(relative);
         Command write = Command.of("sh", "-c", "umask 077 && cat > \"$1.polarscale-tmp\" && mv -f -- "
                         + "\"$1.polarscale-tmp\" \"$1\"", "sh", target.toString())
-                .withStdin(content).withTimeout(Duration.ofSeconds(30));
+                .withStdin(content).withSecret(password).withTimeout(Duration.ofSeconds(30));
+        for (String secret : secrets) {
+            write = write.withSecret(secret);
+        }
         executor.run(osUser == null ? write : write.asUser(osUser));
     }
 

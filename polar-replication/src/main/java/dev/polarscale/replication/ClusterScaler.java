@@ -205,7 +205,8 @@ public final class ClusterScaler implements AutoCloseable {
                     replica.writeFile("postgresql.conf",
                             replicaConfig(node, hostId, storage).mergeInto(replica.readFile("postgresql.conf")));
                     replica.writeFile("pg_hba.conf", HbaRule.mergeInto(replica.readFile("pg_hba.conf"), hbaRules()));
-                    replica.writeFile("polarscale.pgpass", pgpassLine(spec.primaryHost(), spec.primaryPort().value()));
+                    replica.writeFile("polarscale.pgpass", pgpassLine(spec.primaryHost(), spec.primaryPort().value()),
+                            spec.replicationPassword());
                     replica.writeFile(NodeRole.REPLICA.signalFile().orElseThrow(), "");
                 }, null);
                 run.stepUndoingPartial("start", replica::start, () -> replica.stop(PostgresNode.StopMode.IMMEDIATE));
@@ -361,7 +362,8 @@ public final class ClusterScaler implements AutoCloseable {
                 }, standby::deleteDataDirectory);
                 run.step("configure", () -> {
                     standby.writeFile("postgresql.conf", standbyConfig(node).mergeInto(standby.readFile("postgresql.conf")));
-                    standby.writeFile("polarscale.pgpass", pgpassLine(spec.primaryHost(), primary.port().value()));
+                    standby.writeFile("polarscale.pgpass", pgpassLine(spec.primaryHost(), primary.port().value()),
+                            spec.replicationPassword());
                     standby.writeFile("standby.signal", "");
                 }, null);
                 run.stepUndoingPartial("start", standby::start, () -> standby.stop(PostgresNode.StopMode.IMMEDIATE));
