@@ -219,13 +219,7 @@ public final class ClusterScaler implements AutoCloseable {
                 run.commit();
                 return run.report(lag);
             } catch (RuntimeException e) {
-                if (node.keepOnFailure()) {
-                    LOG.warn("{} - addReplica failed; keeping what was created for debugging (keepOnFailure)",
-                            node.name());
-                    run.commit();
-                    throw e;
-                }
-                throw rollback(run, e);
+                throw failedAdd(run, node, e);
             }
         }
     }
@@ -376,13 +370,7 @@ public final class ClusterScaler implements AutoCloseable {
                 run.commit();
                 return run.report(lag);
             } catch (RuntimeException e) {
-                if (node.keepOnFailure()) {
-                    LOG.warn("{} - addStandby failed; keeping what was created for debugging (keepOnFailure)",
-                            node.name());
-                    run.commit();
-                    throw e;
-                }
-                throw rollback(run, e);
+                throw failedAdd(run, node, e);
             }
         }
     }
@@ -801,6 +789,16 @@ public final class ClusterScaler implements AutoCloseable {
             throw new ReplicationException(primary.name() + " - cannot create replication role "
                     + spec.replicationUser() + ": " + e.getMessage(), e.getSQLState(), e);
         }
+    }
+
+    /** Undoes a failed add, or keeps what it made when the spec asks to (for debugging). */
+    private RuntimeException failedAdd(StepRunner run, NodeSpec node, RuntimeException e) {
+        if (node.keepOnFailure()) {
+            LOG.warn("{} - add failed; keeping what was created for debugging (keepOnFailure)", node.name());
+            run.commit();
+            return e;
+        }
+        return rollback(run, e);
     }
 
     private PolarException rollback(StepRunner run, RuntimeException e) {
