@@ -196,17 +196,17 @@ public final class Demo {
     private static final class ProgressPrinter implements ScaleListener {
         @Override
         public void stepFinished(String operation, String step, Duration took) {
-            System.out.printf(Locale.ROOT, "        %-14s %-20s %6d ms%n", operation, step, took.toMillis());
+            System.out.printf(Locale.ROOT, "        %-22s %-20s %6d ms%n", operation, step, took.toMillis());
         }
 
         @Override
         public void stepFailed(String operation, String step, Throwable cause) {
-            System.out.printf(Locale.ROOT, "        %-14s %-20s FAILED: %s%n", operation, step, cause.getMessage());
+            System.out.printf(Locale.ROOT, "        %-22s %-20s FAILED: %s%n", operation, step, cause.getMessage());
         }
 
         @Override
         public void stepUndone(String operation, String step) {
-            System.out.printf(Locale.ROOT, "        %-14s %-20s undone%n", operation, step);
+            System.out.printf(Locale.ROOT, "        %-22s %-20s undone%n", operation, step);
         }
     }
 }

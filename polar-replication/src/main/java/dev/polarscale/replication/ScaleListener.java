@@ -6,6 +6,10 @@ import java.time.Duration;
  * Hears every step of a scaling operation as it happens, e.g. to show progress or to feed a
  * metrics system. Called on the thread that runs the operation.
  *
+ * <p>{@code operation} names the operation and its node, as {@link OperationReport#operation()}
+ * does ({@code "addStandby standby1"}), so the progress of operations running at the same time
+ * can be told apart; {@code step} is the step's name ({@code "base backup"}).
+ *
  * <p>An exception thrown from {@link #stepStarted} fails that step: the operation undoes what
  * it did so far and rethrows. Tests use this to inject a failure at a chosen step.
  *

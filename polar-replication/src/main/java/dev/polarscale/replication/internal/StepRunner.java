@@ -29,6 +29,8 @@ public final class StepRunner {
 
     private final String node;
     private final String operation;
+    /** What the listener is told: the operation and its node, as in {@link OperationReport#operation()}. */
+    private final String label;
     private final ScaleListener listener;
     private final Deque<String> doneNames = new ArrayDeque<>();
     private final Deque<Undo> undos = new ArrayDeque<>();
@@ -38,6 +40,7 @@ public final class StepRunner {
     public StepRunner(String node, String operation, ScaleListener listener) {
         this.node = node;
         this.operation = operation;
+        this.label = operation + " " + node;
         this.listener = listener;
     }
 
@@ -74,7 +77,7 @@ public final class StepRunner {
             undos.push(undo);
         }
         try {
-            listener.stepStarted(operation, name);
+            listener.stepStarted(label, name);
             T result = action.get();
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
             if (undo != null && !undoPartial) {
@@ -83,7 +86,7 @@ public final class StepRunner {
             }
             timings.add(new OperationReport.StepTiming(name, took));
             LOG.info("{} - {}: {} done in {} ms", node, operation, name, took.toMillis());
-            listener.stepFinished(operation, name, took);
+            listener.stepFinished(label, name, took);
             return result;
         } catch (RuntimeException e) {
             LOG.warn("{} - {}: {} failed after {} ms: {}", node, operation, name,
@@ -104,7 +107,7 @@ public final class StepRunner {
                 undo.run();
                 LOG.info("{} - {}: undid {} in {} ms", node, operation, name, (System.nanoTime() - t0) / 1_000_000);
                 try {
-                    listener.stepUndone(operation, name);
+                    listener.stepUndone(label, name);
                 } catch (RuntimeException ignored) {
                     // a listener cannot stop the rollback
                 }
@@ -129,7 +132,7 @@ public final class StepRunner {
 
     private void safeFailed(String name, Throwable e) {
         try {
-            listener.stepFailed(operation, name, e);
+            listener.stepFailed(label, name, e);
         } catch (RuntimeException ignored) {
             // a listener cannot change the outcome
         }
