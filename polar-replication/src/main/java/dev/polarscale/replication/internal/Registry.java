@@ -113,8 +113,8 @@ public final class Registry {
     }
 
     public void remove(String name) {
-        update("DELETE FROM polarscale.nodes WHERE name = ?", name);
-        update("DELETE FROM polarscale.canary WHERE node = ?", name);
+        update("unregister node " + name, "DELETE FROM polarscale.nodes WHERE name = ?", name);
+        update("unregister node " + name, "DELETE FROM polarscale.canary WHERE node = ?", name);
     }
 
     /**
@@ -123,15 +123,8 @@ public final class Registry {
      * that the slot is its own leftover and not someone else's.
      */
     public void markPending(String name, String slot) {
-        try (Connection c = primary.getConnection();
-             PreparedStatement ps = c.prepareStatement("INSERT INTO polarscale.pending (node, slot) VALUES (?, ?) "
-                     + "ON CONFLICT (node) DO UPDATE SET slot = excluded.slot, started_at = now()")) {
-            ps.setString(1, name);
-            ps.setString(2, slot);
-            ps.executeUpdate();
-        } catch (SQLException e) {
-            throw fail("record the pending add of " + name, e);
-        }
+        update("record the pending add of " + name, "INSERT INTO polarscale.pending (node, slot) VALUES (?, ?) "
+                + "ON CONFLICT (node) DO UPDATE SET slot = excluded.slot, started_at = now()", name, slot);
     }
 
     /** The slot an unfinished add of this node created (or was about to create). */
@@ -148,28 +141,23 @@ public final class Registry {
     }
 
     public void clearPending(String name) {
-        update("DELETE FROM polarscale.pending WHERE node = ?", name);
+        update("clear the pending add of " + name, "DELETE FROM polarscale.pending WHERE node = ?", name);
     }
 
     /** Writes a fresh canary token for a node; returns when it is committed. */
     public void writeCanary(String name, String token) {
-        try (Connection c = primary.getConnection();
-             PreparedStatement ps = c.prepareStatement("INSERT INTO polarscale.canary (node, token) VALUES (?, ?) "
-                     + "ON CONFLICT (node) DO UPDATE SET token = excluded.token, written_at = clock_timestamp()")) {
-            ps.setString(1, name);
-            ps.setString(2, token);
-            ps.executeUpdate();
-        } catch (SQLException e) {
-            throw fail("write the canary row for " + name, e);
-        }
+        update("write the canary row for " + name, "INSERT INTO polarscale.canary (node, token) VALUES (?, ?) "
+                + "ON CONFLICT (node) DO UPDATE SET token = excluded.token, written_at = clock_timestamp()", name, token);
     }
 
-    private void update(String sql, String param) {
+    private void update(String what, String sql, String... params) {
         try (Connection c = primary.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, param);
+            for (int i = 0; i < params.length; i++) {
+                ps.setString(i + 1, params[i]);
+            }
             ps.executeUpdate();
         } catch (SQLException e) {
-            throw fail("update the registry", e);
+            throw fail(what, e);
         }
     }
 
