@@ -19,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -41,7 +40,7 @@ class ClusterScalerIT {
         base = Files.createTempDirectory("polarscale-scaler-it-");
         Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
         ClusterSpec spec = ClusterSpec.builder()
-                .primary("primary", "127.0.0.1", freePort(), base.resolve("primary"))
+                .primary("primary", "127.0.0.1", Procs.freePort(), base.resolve("primary"))
                 .verifyTimeout(Duration.ofSeconds(30))
                 .build();
         scaler = ClusterScaler.forCluster(spec);
@@ -70,7 +69,7 @@ class ClusterScalerIT {
     }
 
     private static NodeSpec spec(String name) {
-        return NodeSpec.builder().name(name).port(freePort()).dataDirectory(base.resolve(name)).build();
+        return NodeSpec.builder().name(name).port(Procs.freePort()).dataDirectory(base.resolve(name)).build();
     }
 
     @Test
@@ -87,7 +86,9 @@ class ClusterScalerIT {
 
         exec(scaler.primaryNode(), "CREATE TABLE t(id int)", "INSERT INTO t SELECT generate_series(1, 10)");
         for (String n : List.of("standby1", "standby2")) {
-            assertEquals(10, awaitCount(scaler.node(n), "SELECT count(*) FROM t", 10), n);
+            try (Connection c = scaler.node(n).connect()) {
+                assertEquals(10, Procs.awaitCount(c, "SELECT count(*) FROM t", 10, Duration.ofSeconds(10)), n);
+            }
             assertThrows(SQLException.class, () -> exec(scaler.node(n), "INSERT INTO t VALUES (11)"),
                     n + " is read-only");
         }
@@ -220,33 +221,6 @@ class ClusterScalerIT {
             for (String q : sql) {
                 s.execute(q);
             }
-        }
-    }
-
-    private static long awaitCount(PostgresNode node, String sql, long expected) throws SQLException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        try (Connection c = node.connect(); Statement s = c.createStatement()) {
-            while (true) {
-                try (ResultSet rs = s.executeQuery(sql)) {
-                    rs.next();
-                    long n = rs.getLong(1);
-                    if (n == expected || System.nanoTime() > deadline) {
-                        return n;
-                    }
-                } catch (SQLException e) {
-                    if (!"42P01".equals(e.getSQLState()) || System.nanoTime() > deadline) {
-                        throw e;
-                    }
-                }
-            }
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
         }
     }
 }

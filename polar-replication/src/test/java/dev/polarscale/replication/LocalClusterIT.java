@@ -9,7 +9,6 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -36,10 +35,10 @@ class LocalClusterIT {
             try (Connection c = cluster.dataSource().getConnection(); Statement s = c.createStatement()) {
                 s.execute("CREATE TABLE t AS SELECT generate_series(1, 5) AS id");
             }
-            assertEquals(5, awaitCount(cluster, "standby1", 5));
+            assertEquals(5, countOn(cluster, "standby1", 5));
 
             cluster.addStandby("extra");
-            assertEquals(5, awaitCount(cluster, "extra", 5));
+            assertEquals(5, countOn(cluster, "extra", 5));
             nodes = List.of(cluster.primary(), cluster.node("standby1"), cluster.node("extra"));
             assertTrue(cluster.status().nodes().stream().allMatch(NodeStatus::healthy), cluster.status().toTable());
             cluster.removeNode("extra");
@@ -75,22 +74,9 @@ class LocalClusterIT {
         }
     }
 
-    private static long awaitCount(LocalCluster cluster, String node, long expected) throws SQLException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        try (Connection c = cluster.dataSource(node).getConnection(); Statement s = c.createStatement()) {
-            while (true) {
-                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM t")) {
-                    rs.next();
-                    long n = rs.getLong(1);
-                    if (n == expected || System.nanoTime() > deadline) {
-                        return n;
-                    }
-                } catch (SQLException e) {
-                    if (!"42P01".equals(e.getSQLState()) || System.nanoTime() > deadline) {
-                        throw e;
-                    }
-                }
-            }
+    private static long countOn(LocalCluster cluster, String node, long expected) throws SQLException {
+        try (Connection c = cluster.dataSource(node).getConnection()) {
+            return Procs.awaitCount(c, "SELECT count(*) FROM t", expected, Duration.ofSeconds(10));
         }
     }
 }

@@ -8,8 +8,6 @@ import dev.polarscale.core.PostgresNode;
 import dev.polarscale.core.SlotName;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -34,7 +32,7 @@ class LowLevelBackupIT {
         assertFalse(embedded.has("pg_basebackup"));
         Path base = Files.createTempDirectory("polarscale-lowlevel-it-");
         Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
-        ClusterSpec spec = ClusterSpec.builder().primary("primary", "127.0.0.1", freePort(), base.resolve("primary"))
+        ClusterSpec spec = ClusterSpec.builder().primary("primary", "127.0.0.1", Procs.freePort(), base.resolve("primary"))
                 .installation(embedded).build();
         ClusterScaler scaler = ClusterScaler.forCluster(spec);
         PostgresNode primary = scaler.primaryNode();
@@ -43,7 +41,7 @@ class LowLevelBackupIT {
             try (Connection c = primary.connect(); Statement s = c.createStatement()) {
                 s.execute("CREATE TABLE before_backup AS SELECT generate_series(1, 50000) AS id");
             }
-            NodeSpec node = NodeSpec.builder().name("copy1").port(freePort()).dataDirectory(base.resolve("copy1")).build();
+            NodeSpec node = NodeSpec.builder().name("copy1").port(Procs.freePort()).dataDirectory(base.resolve("copy1")).build();
             List<PlannedStep> plan = scaler.planStandby(node);
             assertTrue(plan.toString().contains("pg_backup_start"), plan.toString());
             OperationReport r = scaler.addStandby(node);
@@ -60,12 +58,6 @@ class LowLevelBackupIT {
             scaler.close();
             primary.stop();
             Executors.local().run(Command.of("rm", "-rf", "--", base.toString()));
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }

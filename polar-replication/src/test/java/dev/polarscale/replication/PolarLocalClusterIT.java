@@ -7,9 +7,9 @@ import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -34,31 +34,14 @@ class PolarLocalClusterIT {
             }
             cluster.addReplica("replica2");
             for (String n : cluster.standbyNames()) {
-                assertEquals(100, awaitCount(cluster, n), n);
+                try (Connection c = cluster.dataSource(n).getConnection()) {
+                    assertEquals(100, Procs.awaitCount(c, "SELECT count(*) FROM shared_t", 100, Duration.ofSeconds(10)), n);
+                }
                 assertTrue(cluster.status().node(n).orElseThrow().healthy(), cluster.status().toTable());
             }
             cluster.removeNode("replica2");
             assertTrue(cluster.status().node("replica2").isEmpty());
         }
         assertFalse(Files.exists(base), "base directory removed on close");
-    }
-
-    private static long awaitCount(LocalCluster cluster, String node) throws SQLException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        try (Connection c = cluster.dataSource(node).getConnection(); Statement s = c.createStatement()) {
-            while (true) {
-                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM shared_t")) {
-                    rs.next();
-                    long n = rs.getLong(1);
-                    if (n == 100 || System.nanoTime() > deadline) {
-                        return n;
-                    }
-                } catch (SQLException e) {
-                    if (!"42P01".equals(e.getSQLState()) || System.nanoTime() > deadline) {
-                        throw e;
-                    }
-                }
-            }
-        }
     }
 }

@@ -14,12 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -50,7 +48,7 @@ class PolarReplicaIT {
         Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
         String osUser = OsUsers.serverUser(Executors.local()).orElseGet(() -> OsUsers.whoami(Executors.local()));
         ClusterSpec spec = ClusterSpec.builder()
-                .primary("primary", "127.0.0.1", freePort(), base.resolve("primary"))
+                .primary("primary", "127.0.0.1", Procs.freePort(), base.resolve("primary"))
                 .installation(polardb)
                 .sharedStorage(SharedStorage.localFileSystem(base.resolve("shared_data"), osUser))
                 .verifyTimeout(Duration.ofSeconds(60))
@@ -78,9 +76,9 @@ class PolarReplicaIT {
 
     @Test
     void twoReplicasReadTheSharedStorageAndScaleInLeavesDdlWorking() throws SQLException {
-        OperationReport r1 = scaler.addReplica(NodeSpec.builder().name("replica1").port(freePort())
+        OperationReport r1 = scaler.addReplica(NodeSpec.builder().name("replica1").port(Procs.freePort())
                 .dataDirectory(base.resolve("replica1")).build());
-        OperationReport r2 = scaler.addReplica(NodeSpec.builder().name("replica2").port(freePort())
+        OperationReport r2 = scaler.addReplica(NodeSpec.builder().name("replica2").port(Procs.freePort())
                 .dataDirectory(base.resolve("replica2")).build());
         System.out.printf("addReplica: %d ms and %d ms, canary lag %d µs / %d µs%n", r1.total().toMillis(),
                 r2.total().toMillis(), r1.canaryLag().toNanos() / 1000, r2.canaryLag().toNanos() / 1000);
@@ -95,20 +93,8 @@ class PolarReplicaIT {
             s.execute("INSERT INTO t SELECT generate_series(1, 10)");
         }
         for (String n : List.of("replica1", "replica2")) {
-            try (Connection c = scaler.node(n).connect(); Statement s = c.createStatement()) {
-                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-                long count = -1;
-                while (count != 10 && System.nanoTime() < deadline) {
-                    try (ResultSet rs = s.executeQuery("SELECT count(*) FROM t")) {
-                        rs.next();
-                        count = rs.getLong(1);
-                    } catch (SQLException e) {
-                        if (!"42P01".equals(e.getSQLState())) {
-                            throw e;
-                        }
-                    }
-                }
-                assertEquals(10, count, n);
+            try (Connection c = scaler.node(n).connect()) {
+                assertEquals(10, Procs.awaitCount(c, "SELECT count(*) FROM t", 10, Duration.ofSeconds(10)), n);
             }
         }
 
@@ -120,14 +106,6 @@ class PolarReplicaIT {
             s.execute("SET statement_timeout = '5s'");
             s.execute("CREATE TABLE after_scale_in(id int)");
             s.execute("DROP TABLE after_scale_in");
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
         }
     }
 }

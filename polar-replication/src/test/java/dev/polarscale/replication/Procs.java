@@ -9,15 +9,42 @@ import dev.polarscale.core.PostgresNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.ArrayList;
 
-/** Process-level helpers of the reliability ITs: kill a postmaster, look for survivors, free ports. */
+/** Helpers of this module's ITs: free ports, waiting for replicated rows, killing a postmaster, survivors. */
 final class Procs {
     private Procs() {
+    }
+
+    /**
+     * Runs a {@code count(*)} query on a follower until it returns {@code expected} or the timeout
+     * passes, and returns the last count; a table not replayed yet (42P01) counts as "not yet".
+     */
+    static long awaitCount(Connection c, String sql, long expected, Duration timeout) throws SQLException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Statement s = c.createStatement()) {
+            while (true) {
+                try (ResultSet rs = s.executeQuery(sql)) {
+                    rs.next();
+                    long n = rs.getLong(1);
+                    if (n == expected || System.nanoTime() > deadline) {
+                        return n;
+                    }
+                } catch (SQLException e) {
+                    if (!"42P01".equals(e.getSQLState()) || System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                }
+            }
+        }
     }
 
     static int freePort() {
