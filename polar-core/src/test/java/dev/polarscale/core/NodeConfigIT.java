@@ -60,16 +60,7 @@ class NodeConfigIT {
 
     @AfterAll
     static void cleanUp() {
-        try {
-            if (node != null) {
-                node.stop(PostgresNode.StopMode.IMMEDIATE);
-                node.deleteDataDirectory();
-                CommandResult left = TestDirs.serverProcesses(node.dataDirectory());
-                assertEquals(1, left.exitCode(), "server processes left behind:\n" + left.stdout());
-            }
-        } finally {
-            TestDirs.delete(base);
-        }
+        TestDirs.stopAndDelete(node, base);
     }
 
     /** Every typed setting plain PostgreSQL knows, with values that differ from the defaults. */

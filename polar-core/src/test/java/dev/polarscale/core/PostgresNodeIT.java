@@ -152,8 +152,7 @@ class PostgresNodeIT {
         n.deleteDataDirectory();
         assertEquals(NodeState.NO_DATA_DIRECTORY, n.status());
         assertFalse(Files.exists(n.dataDirectory()));
-        CommandResult left = TestDirs.serverProcesses(n.dataDirectory());
-        assertEquals(1, left.exitCode(), "server processes left behind:\n" + left.stdout());
+        TestDirs.assertNoServerProcesses(n.dataDirectory());
         assertTrue(asPostgres.commands.get() > 10, "every step went through the wrapper: " + asPostgres.commands);
     }
 

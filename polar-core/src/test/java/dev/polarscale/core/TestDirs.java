@@ -37,6 +37,26 @@ final class TestDirs {
                 .withTimeout(Duration.ofSeconds(30)));
     }
 
+    /** Fails the test if a server process of this data directory is still running. */
+    static void assertNoServerProcesses(Path dataDirectory) {
+        CommandResult left = serverProcesses(dataDirectory);
+        org.junit.jupiter.api.Assertions.assertEquals(1, left.exitCode(),
+                "server processes left behind:\n" + left.stdout());
+    }
+
+    /** A test class's cleanup: stop the node, delete its data, check nothing runs, delete the base. */
+    static void stopAndDelete(PostgresNode node, Path base) {
+        try {
+            if (node != null) {
+                node.stop(PostgresNode.StopMode.IMMEDIATE);
+                node.deleteDataDirectory();
+                assertNoServerProcesses(node.dataDirectory());
+            }
+        } finally {
+            delete(base);
+        }
+    }
+
     static void delete(Path dir) {
         if (dir != null) {
             Executors.local().run(Command.of("rm", "-rf", "--", dir.toString()).withTimeout(Duration.ofMinutes(1)));
