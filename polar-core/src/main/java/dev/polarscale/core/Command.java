@@ -247,6 +247,14 @@ public final class Command {
         return out;
     }
 
+    /** {@code result} with every registered secret masked in its output. */
+    public CommandResult redact(CommandResult result) {
+        if (secrets.isEmpty()) {
+            return result;
+        }
+        return new CommandResult(result.exitCode(), redact(result.stdout()), redact(result.stderr()), result.duration());
+    }
+
     /** The argument list with every secret masked. */
     public List<String> redactedArgv() {
         List<String> out = new ArrayList<>(argv.size());

@@ -35,7 +35,7 @@ public interface CommandExecutor extends AutoCloseable {
     default CommandResult run(Command command) {
         CommandResult result = execute(command);
         if (!result.succeeded()) {
-            throw new CommandFailedException(host(), command.redactedArgv(), result,
+            throw new CommandFailedException(host(), command.redactedArgv(), command.redact(result),
                     host() + " - command failed with exit code " + result.exitCode() + ": " + command
                             + tailOrEmpty(command, result));
         }

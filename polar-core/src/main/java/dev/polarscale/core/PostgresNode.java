@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  *         .installation(PgBinaries.locate())
  *         .dataDirectory(Path.of("/srv/polar/primary"))
  *         .port(5432)
- *         .build();                         // as root: runs as OsUsers.serverUser(...)
+ *         .build();                         // runs nothing; as root, OsUsers.serverUser(...) on first use
  * node.initdb();
  * node.start();                             // NodeStartupException with the server log tail
  * try (Connection c = node.connect()) { ... }
@@ -53,7 +53,10 @@ public final class PostgresNode {
     private final CommandExecutor executor;
     private final Path dataDirectory;
     private final Port port;
-    private final String osUser;
+    private final UserMode userMode;
+    private final String explicitUser;
+    /** The OS user once known: resolved through the executor on first use unless given. */
+    private volatile Optional<String> osUser;
     private final String superuser;
     private final String password;
     private final String jdbcHost;
@@ -66,13 +69,18 @@ public final class PostgresNode {
         this.executor = b.executor;
         this.dataDirectory = b.dataDirectory;
         this.port = b.port;
-        this.osUser = b.osUser;
+        this.userMode = b.userMode;
+        this.explicitUser = b.osUser;
+        this.osUser = b.userMode == UserMode.EXPLICIT ? Optional.of(b.osUser) : null;
         this.superuser = b.superuser;
         this.password = b.password;
         this.jdbcHost = b.jdbcHost;
         this.startTimeout = b.startTimeout;
         this.stopTimeout = b.stopTimeout;
     }
+
+    /** How the OS user of server commands is chosen. */
+    private enum UserMode { AUTO, EXPLICIT, SELF }
 
     public static Builder builder() {
         return new Builder();
@@ -86,13 +94,13 @@ public final class PostgresNode {
         b.executor = executor;
         b.dataDirectory = dataDirectory;
         b.port = port;
-        b.osUser = osUser;
+        b.osUser = explicitUser;
+        b.userMode = userMode;
         b.superuser = superuser;
         b.password = password;
         b.jdbcHost = jdbcHost;
         b.startTimeout = startTimeout;
         b.stopTimeout = stopTimeout;
-        b.osUserResolved = true;
         return b;
     }
 
@@ -116,9 +124,39 @@ public final class PostgresNode {
         return port;
     }
 
-    /** The OS user server commands run as; empty when they run as the executor's user. */
+    /**
+     * The OS user server commands run as; empty when they run as the executor's own user. Unless
+     * the builder named one, the first call (or the first command) asks the host through the
+     * executor ({@link OsUsers#serverUser}) and remembers the answer.
+     */
     public Optional<String> osUser() {
-        return Optional.ofNullable(osUser);
+        Optional<String> u = osUser;
+        if (u == null) {
+            synchronized (this) {
+                u = osUser;
+                if (u == null) {
+                    u = resolveOsUser();
+                    osUser = u;
+                }
+            }
+        }
+        return u;
+    }
+
+    private Optional<String> resolveOsUser() {
+        if (userMode == UserMode.AUTO) {
+            return OsUsers.serverUser(executor);
+        }
+        if ("root".equals(OsUsers.whoami(executor))) {
+            throw new IllegalStateException(name + " - the executor runs as root: name an unprivileged osUser");
+        }
+        return Optional.empty();
+    }
+
+    /** {@code c} as the server's OS user. */
+    private Command asServerUser(Command c) {
+        Optional<String> u = osUser();
+        return u.isEmpty() ? c : c.asUser(u.get());
     }
 
     public String superuser() {
@@ -150,7 +188,7 @@ public final class PostgresNode {
         argv.add(installation.tool(program).toString());
         argv.addAll(List.of(args));
         Command c = Command.of(argv).withSecret(password);
-        return osUser == null ? c : c.asUser(osUser);
+        return asServerUser(c);
     }
 
     /**
@@ -161,20 +199,21 @@ public final class PostgresNode {
     public void initdb() {
         long t0 = System.nanoTime();
         if (status() != NodeState.NO_DATA_DIRECTORY) {
-            throw new IllegalStateException(name + " - data directory " + dataDirectory + " already holds a cluster");
+            throw new PolarException(PolarException.Reason.DATA_DIRECTORY_EXISTS, name, executor.host(), null,
+                    name + " - data directory " + dataDirectory + " already holds a cluster", null);
         }
         createDirectory(dataDirectory);
         // The password reaches initdb through a file in a private temp dir of the OS user, never argv.
         Command write = Command.of("sh", "-c", "umask 077 && d=$(mktemp -d) && cat > \"$d/pw\" && echo \"$d\"")
                 .withStdin(password + "\n").withSecret(password).withTimeout(Duration.ofSeconds(30));
-        String pwdir = executor.run(osUser == null ? write : write.asUser(osUser)).stdout().strip();
+        String pwdir = executor.run(asServerUser(write)).stdout().strip();
         try {
             executor.run(serverCommand("initdb", "-D", dataDirectory.toString(), "-U", superuser,
                     "--pwfile=" + pwdir + "/pw", "-E", "UTF8", "--locale=C", "--auth-host=scram-sha-256",
                     "--auth-local=peer", "--no-sync").withTimeout(Duration.ofMinutes(5)));
         } finally {
             Command rm = Command.of("rm", "-rf", "--", pwdir).withTimeout(Duration.ofSeconds(30));
-            executor.execute(osUser == null ? rm : rm.asUser(osUser));
+            executor.execute(asServerUser(rm));
         }
         LOG.info("{} - initdb {} in {} ms", name, dataDirectory, millisSince(t0));
     }
@@ -185,14 +224,15 @@ public final class PostgresNode {
      */
     public void createDirectory(Path dir) {
         Command mk = Command.of("mkdir", "-p", "-m", "0700", "--", dir.toString()).withTimeout(Duration.ofSeconds(30));
-        if (osUser == null) {
+        Optional<String> user = osUser();
+        if (user.isEmpty()) {
             executor.run(mk);
             return;
         }
-        CommandResult asUser = executor.execute(mk.asUser(osUser));
+        CommandResult asUser = executor.execute(mk.asUser(user.get()));
         if (!asUser.succeeded()) {
             executor.run(mk.privileged());
-            executor.run(Command.of("chown", "--", osUser, dir.toString()).privileged()
+            executor.run(Command.of("chown", "--", user.get(), dir.toString()).privileged()
                     .withTimeout(Duration.ofSeconds(30)));
         }
     }
@@ -219,7 +259,7 @@ public final class PostgresNode {
         String script = "pid=$(head -n 1 \"$1/postmaster.pid\" 2>/dev/null) && [ -n \"$pid\" ] && "
                 + "ps -o stat= -p \"$pid\" | grep -q '^Z'";
         Command c = Command.of("sh", "-c", script, "sh", dataDirectory.toString()).withTimeout(Duration.ofSeconds(30));
-        return executor.execute(osUser == null ? c : c.asUser(osUser)).succeeded();
+        return executor.execute(asServerUser(c)).succeeded();
     }
 
     /**
@@ -320,7 +360,7 @@ public final class PostgresNode {
             throw new IllegalStateException(name + " - cannot delete " + dataDirectory + " while the server runs");
         }
         Command rm = Command.of("rm", "-rf", "--", dataDirectory.toString()).withTimeout(Duration.ofMinutes(5));
-        CommandResult r = executor.execute(osUser == null ? rm : rm.asUser(osUser));
+        CommandResult r = executor.execute(asServerUser(rm));
         if (!r.succeeded()) {
             executor.run(rm.privileged());
         }
@@ -334,7 +374,7 @@ public final class PostgresNode {
     public String readFile(String relative) {
         Command cat = Command.of("cat", "--", insideDataDirectory(relative).toString())
                 .withTimeout(Duration.ofSeconds(30));
-        return executor.run(osUser == null ? cat : cat.asUser(osUser)).stdout();
+        return executor.run(asServerUser(cat)).stdout();
     }
 
     /**
@@ -350,14 +390,14 @@ public final class PostgresNode {
         for (String secret : secrets) {
             write = write.withSecret(secret);
         }
-        executor.run(osUser == null ? write : write.asUser(osUser));
+        executor.run(asServerUser(write));
     }
 
     /** Whether a file or directory exists inside the data directory. */
     public boolean fileExists(String relative) {
         Command test = Command.of("test", "-e", insideDataDirectory(relative).toString())
                 .withTimeout(Duration.ofSeconds(30));
-        CommandResult r = executor.execute(osUser == null ? test : test.asUser(osUser));
+        CommandResult r = executor.execute(asServerUser(test));
         return r.succeeded();
     }
 
@@ -404,7 +444,7 @@ public final class PostgresNode {
         Command c = Command.of("sh", "-c", script, "sh", dataDirectory.toString(), Integer.toString(lines))
                 .withTimeout(Duration.ofSeconds(30));
         try {
-            CommandResult r = executor.execute(osUser == null ? c : c.asUser(osUser));
+            CommandResult r = executor.execute(asServerUser(c));
             return r.stdout().strip();
         } catch (PolarException e) {
             return "(server log unreadable: " + e.getMessage() + ")";
@@ -414,7 +454,7 @@ public final class PostgresNode {
     @Override
     public String toString() {
         return "PostgresNode[" + name + " " + executor.host() + ":" + port + " " + dataDirectory
-                + (osUser == null ? "" : " as " + osUser) + "]";
+                + (userMode == UserMode.EXPLICIT ? " as " + explicitUser : "") + "]";
     }
 
     private static long millisSince(long t0) {
@@ -426,7 +466,7 @@ public final class PostgresNode {
             Thread.sleep(d.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new PolarException("interrupted while waiting", e);
+            throw new PolarException(PolarException.Reason.INTERRUPTED, "interrupted while waiting", e);
         }
     }
 
@@ -473,7 +513,7 @@ public final class PostgresNode {
         private Path dataDirectory;
         private Port port;
         private String osUser;
-        private boolean osUserResolved;
+        private UserMode userMode = UserMode.AUTO;
         private String superuser = "postgres";
         private String password;
         private String jdbcHost = "127.0.0.1";
@@ -515,17 +555,23 @@ public final class PostgresNode {
             return this;
         }
 
-        /** Runs server commands as this OS user (never root); default: {@link OsUsers#serverUser}. */
+        /**
+         * Runs server commands as this OS user (never root). Default: the user
+         * {@link OsUsers#serverUser} chooses on the executor's host, asked on first use.
+         */
         public Builder osUser(String user) {
             this.osUser = OsUsers.requireServerUser(user);
-            this.osUserResolved = true;
+            this.userMode = UserMode.EXPLICIT;
             return this;
         }
 
-        /** Runs server commands as the executor's own user (only valid when that is not root). */
+        /**
+         * Runs server commands as the executor's own user; only valid when that is not root, which
+         * is checked through the executor on first use.
+         */
         public Builder runAsExecutorUser() {
             this.osUser = null;
-            this.osUserResolved = true;
+            this.userMode = UserMode.SELF;
             return this;
         }
 
@@ -584,16 +630,12 @@ public final class PostgresNode {
             if (port == null) {
                 throw new IllegalStateException(name + " - port is required");
             }
+            if (installation == null) {
+                throw new IllegalStateException(name + " - installation is required (PgBinaries.locate() finds one "
+                        + "on this machine)");
+            }
             if (executor == null) {
                 executor = Executors.local();
-            }
-            if (installation == null) {
-                installation = PgBinaries.locate();
-            }
-            if (!osUserResolved) {
-                osUser = OsUsers.serverUser(executor).orElse(null);
-            } else if (osUser == null && "root".equals(OsUsers.whoami(executor))) {
-                throw new IllegalStateException(name + " - the executor runs as root: name an unprivileged osUser");
             }
             if (password == null) {
                 password = Secrets.randomPassword();

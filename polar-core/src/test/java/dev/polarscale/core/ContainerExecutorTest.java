@@ -2,6 +2,7 @@ package dev.polarscale.core;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Optional;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -125,7 +126,7 @@ class ContainerExecutorTest {
         assertTrue(out.toString().contains("PGPASSWORD=" + Command.MASK), out.toString());
         assertFalse(e.getMessage().contains(secret), e.getMessage());
         assertFalse(e.redactedArgv().toString().contains(secret));
-        assertEquals("db1:22/docker:pg1", e.host());
+        assertEquals(Optional.of("db1:22/docker:pg1"), e.host());
 
         Command custom = Command.of("tool", "--token", "tok-123").withSecret("tok-123");
         Command outCustom = delegated(ContainerTarget.kubectl("p").build(), custom);
@@ -146,7 +147,7 @@ class ContainerExecutorTest {
         CommandExecutor x = Executors.container(via, ContainerTarget.docker("pg1").build());
         CommandTimeoutException e = assertThrows(CommandTimeoutException.class,
                 () -> x.execute(Command.of("sleep", "9").withTimeout(Duration.ofSeconds(1))));
-        assertEquals("db1:22/docker:pg1", e.host());
+        assertEquals(Optional.of("db1:22/docker:pg1"), e.host());
         assertEquals(List.of("sleep", "9"), e.redactedArgv());
         assertSame(via.failure, e.getCause());
     }

@@ -44,7 +44,8 @@ class HbaRuleIT {
     @BeforeAll
     static void startPrimary() throws IOException, SQLException {
         base = TestDirs.traversableTempDir("hba-it");
-        node = PostgresNode.builder().name("hba_it").dataDirectory(base.resolve("data"))
+        node = PostgresNode.builder().installation(PgBinaries.locate())
+                .name("hba_it").dataDirectory(base.resolve("data"))
                 .port(TestDirs.freePort()).build();
         node.initdb();
         initdbHba = node.readFile("pg_hba.conf");

@@ -3,6 +3,7 @@ package dev.polarscale.core;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.util.Optional;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +39,7 @@ class LocalCommandExecutorIT {
         CommandFailedException e = assertThrows(CommandFailedException.class,
                 () -> local.run(Command.of("sh", "-c", "echo broken >&2; exit 7")));
         assertEquals(7, e.exitCode());
-        assertEquals("localhost", e.host());
+        assertEquals(Optional.of("localhost"), e.host());
         assertTrue(e.getMessage().contains("exit code 7"), e.getMessage());
         assertTrue(e.getMessage().contains("broken"), e.getMessage());
     }

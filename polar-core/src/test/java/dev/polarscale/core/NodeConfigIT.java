@@ -52,7 +52,8 @@ class NodeConfigIT {
     @BeforeAll
     static void initdb() throws IOException {
         base = TestDirs.traversableTempDir("config-it");
-        node = PostgresNode.builder().name("config_it").dataDirectory(base.resolve("data"))
+        node = PostgresNode.builder().installation(PgBinaries.locate())
+                .name("config_it").dataDirectory(base.resolve("data"))
                 .port(TestDirs.freePort()).build();
         node.initdb();
         initdbConf = node.readFile("postgresql.conf");

@@ -45,7 +45,8 @@ class PostgresNodeIT {
     }
 
     private PostgresNode node(String name) {
-        PostgresNode n = PostgresNode.builder().name(name).dataDirectory(base.resolve(name))
+        PostgresNode n = PostgresNode.builder().installation(PgBinaries.locate())
+                .name(name).dataDirectory(base.resolve(name))
                 .port(TestDirs.freePort()).build();
         nodes.add(n);
         return n;
@@ -93,7 +94,8 @@ class PostgresNodeIT {
             NodeStartupException e = assertThrows(NodeStartupException.class, n::start);
             assertTrue(e.getMessage().contains("Address already in use"), e.getMessage());
             assertTrue(e.logTail().contains("Address already in use"), e.logTail());
-            assertEquals("taken", e.node());
+            assertEquals(Optional.of("taken"), e.node());
+            assertEquals(PolarException.Reason.PORT_IN_USE, e.reason(), "the log says the port is taken");
         }
         assertFalse(n.status() == NodeState.RUNNING);
     }
@@ -102,8 +104,9 @@ class PostgresNodeIT {
     void initdbRefusesAnExistingCluster() {
         PostgresNode n = node("twice");
         n.initdb();
-        IllegalStateException e = assertThrows(IllegalStateException.class, n::initdb);
+        PolarException e = assertThrows(PolarException.class, n::initdb);
         assertTrue(e.getMessage().contains("already holds a cluster"), e.getMessage());
+        assertEquals(PolarException.Reason.DATA_DIRECTORY_EXISTS, e.reason());
     }
 
     /**
@@ -116,8 +119,11 @@ class PostgresNodeIT {
         CommandExecutor local = Executors.local();
         assumeTrue("root".equals(OsUsers.whoami(local)), "the JVM must be root to become postgres with runuser");
         assumeTrue(OsUsers.exists(local, "postgres"), "there is no OS user postgres");
-        IllegalStateException asRoot = assertThrows(IllegalStateException.class, () -> PostgresNode.builder()
-                .name("root").dataDirectory(base.resolve("root")).port(5432).runAsExecutorUser().build());
+        PostgresNode rootNode = PostgresNode.builder().installation(PgBinaries.locate())
+                .name("root")
+                .dataDirectory(base.resolve("root")).port(5432).runAsExecutorUser().build(); // runs nothing
+        IllegalStateException asRoot = assertThrows(IllegalStateException.class, rootNode::status,
+                "the executor's user is checked on first use");
         assertTrue(asRoot.getMessage().contains("the executor runs as root"), asRoot.getMessage());
 
         Path owned = Files.createDirectory(base.resolve("owned"));
@@ -126,7 +132,8 @@ class PostgresNodeIT {
         assertEquals("postgres", OsUsers.whoami(asPostgres));
         assertEquals(Optional.empty(), OsUsers.serverUser(asPostgres), "a non-root executor runs servers as itself");
 
-        PostgresNode n = PostgresNode.builder().name("nonroot").executor(asPostgres).runAsExecutorUser()
+        PostgresNode n = PostgresNode.builder().installation(PgBinaries.locate())
+                .name("nonroot").executor(asPostgres).runAsExecutorUser()
                 .dataDirectory(owned.resolve("nonroot")).port(TestDirs.freePort()).build();
         nodes.add(n);
         assertEquals(Optional.empty(), n.osUser());

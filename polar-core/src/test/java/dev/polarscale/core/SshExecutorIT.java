@@ -6,6 +6,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.util.Optional;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -84,7 +85,7 @@ class SshExecutorIT {
         CommandFailedException e = assertThrows(CommandFailedException.class,
                 () -> ssh.run(Command.of("sh", "-c", "echo broken >&2; exit 3")));
         assertEquals(3, e.exitCode());
-        assertEquals(hostPort(), e.host());
+        assertEquals(Optional.of(hostPort()), e.host());
         assertTrue(e.getMessage().contains("broken"), e.getMessage());
     }
 
@@ -157,7 +158,7 @@ class SshExecutorIT {
                 () -> ssh.execute(Command.of("sh", "-c", "exec sleep 100", marker).withTimeout(Duration.ofSeconds(1))));
         long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertTrue(tookMs < 6000, "timeout took " + tookMs + " ms");
-        assertEquals(hostPort(), e.host());
+        assertEquals(Optional.of(hostPort()), e.host());
         assertEquals(Duration.ofSeconds(1), e.timeout());
 
         List<ShellSshServer.Started> started = server.startedMatching(marker);
@@ -174,14 +175,14 @@ class SshExecutorIT {
         Path empty = Files.writeString(dir.resolve("known_hosts_empty"), "# nothing here\n");
         SshException e = assertThrows(SshException.class,
                 () -> runTrue(target().knownHostsFile(empty).build()));
-        assertEquals(SshException.Reason.HOST_KEY_REJECTED, e.reason());
+        assertEquals(PolarException.Reason.HOST_KEY_REJECTED, e.reason());
         assertTrue(e.getMessage().startsWith(hostPort() + " - host key rejected"), e.getMessage());
         assertTrue(e.getMessage().contains("is not listed"), e.getMessage());
 
         Path missing = dir.resolve("no_such_known_hosts");
         SshException e2 = assertThrows(SshException.class,
                 () -> runTrue(target().knownHostsFile(missing).build()));
-        assertEquals(SshException.Reason.HOST_KEY_REJECTED, e2.reason());
+        assertEquals(PolarException.Reason.HOST_KEY_REJECTED, e2.reason());
         assertTrue(e2.getMessage().contains("does not exist"), e2.getMessage());
         assertFalse(Files.exists(missing), "known_hosts must never be written");
     }
@@ -193,7 +194,7 @@ class SshExecutorIT {
         String before = Files.readString(other);
         SshException e = assertThrows(SshException.class,
                 () -> runTrue(target().knownHostsFile(other).build()));
-        assertEquals(SshException.Reason.HOST_KEY_REJECTED, e.reason());
+        assertEquals(PolarException.Reason.HOST_KEY_REJECTED, e.reason());
         assertTrue(e.getMessage().contains("DIFFERS"), e.getMessage());
         assertTrue(e.getMessage().contains(hostPort()), e.getMessage());
         assertEquals(before, Files.readString(other), "known_hosts must never be modified");
@@ -223,7 +224,7 @@ class SshExecutorIT {
         SshTarget t = SshTarget.builder().host("127.0.0.1").port(server.port()).user(ShellSshServer.USER)
                 .password(wrong).knownHostsFile(knownHosts).authTimeout(Duration.ofSeconds(10)).build();
         SshException e = assertThrows(SshException.class, () -> runTrue(t));
-        assertEquals(SshException.Reason.AUTHENTICATION, e.reason());
+        assertEquals(PolarException.Reason.AUTH_FAILED, e.reason());
         assertTrue(e.getMessage().startsWith(hostPort() + " - authentication as 'polar' failed"), e.getMessage());
         StringWriter trace = new StringWriter();
         e.printStackTrace(new PrintWriter(trace));
@@ -249,7 +250,7 @@ class SshExecutorIT {
         }
         SshTarget t = target().port(port).connectTimeout(Duration.ofSeconds(3)).build();
         SshException e = assertThrows(SshException.class, () -> runTrue(t));
-        assertEquals(SshException.Reason.CONNECT, e.reason());
+        assertEquals(PolarException.Reason.HOST_UNREACHABLE, e.reason());
         assertTrue(e.getMessage().startsWith("127.0.0.1:" + port + " - cannot connect"), e.getMessage());
     }
 
@@ -310,7 +311,7 @@ class SshExecutorIT {
             ExecutionException e = assertThrows(ExecutionException.class,
                     () -> running.get(10, TimeUnit.SECONDS));
             SshException cause = assertInstanceOf(SshException.class, e.getCause());
-            assertEquals(SshException.Reason.CONNECTION_LOST, cause.reason());
+            assertEquals(PolarException.Reason.CONNECTION_LOST, cause.reason());
             assertTrue(cause.getMessage().startsWith(hostPort() + " - connection lost"), cause.getMessage());
         }
     }

@@ -53,13 +53,13 @@ class SshFaultIT {
             SshException lost = assertInstanceOf(SshException.class, e.getCause());
             System.out.printf("ssh server stopped mid-command: %s %s after %d ms: %s%n", lost.getClass().getSimpleName(),
                     lost.reason(), (System.nanoTime() - t0) / 1_000_000, lost.getMessage());
-            assertEquals(SshException.Reason.CONNECTION_LOST, lost.reason());
+            assertEquals(PolarException.Reason.CONNECTION_LOST, lost.reason());
             assertTrue(lost.getMessage().startsWith("127.0.0.1:" + port), lost.getMessage());
             assertEquals("", awaitNoProcess(marker), "no survivor of the cut command");
 
             // while it is down: a clear CONNECT error, not a hang
             SshException down = assertThrows(SshException.class, () -> ssh.run(Command.of("true")));
-            assertEquals(SshException.Reason.CONNECT, down.reason(), down.getMessage());
+            assertEquals(PolarException.Reason.HOST_UNREACHABLE, down.reason(), down.getMessage());
 
             try (ShellSshServer again = new ShellSshServer(home, server.hostKey, server.clientKey, port)) {
                 CommandResult retry = ssh.run(Command.of("sh", "-c", "echo done", marker));

@@ -152,7 +152,7 @@ public final class ClusterScaler implements AutoCloseable {
             run.step("verify", () -> {
                 String version = primary.awaitReady(spec.verifyTimeout());
                 if (storage.isPresent() && !version.contains("PolarDB")) {
-                    throw new ReplicationException(primary.name() + " - expected a PolarDB server, got: " + version);
+                    throw new ReplicationException(PolarException.Reason.OTHER, null, primary.name() + " - expected a PolarDB server, got: " + version);
                 }
             }, null);
             run.commit();
@@ -349,7 +349,7 @@ public final class ClusterScaler implements AutoCloseable {
                     } else if (host.equals(spec.primaryHost())) {
                         BaseBackup.lowLevelCopy(primary, standby);
                     } else {
-                        throw new ReplicationException(node.name() + " - pg_basebackup is not installed in "
+                        throw new ReplicationException(PolarException.Reason.OTHER, null, node.name() + " - pg_basebackup is not installed in "
                                 + standby.installation().binDir() + ", and the low-level copy only works on the "
                                 + "primary's host " + spec.primaryHost() + ", not " + host);
                     }
@@ -440,8 +440,8 @@ public final class ClusterScaler implements AutoCloseable {
                 repl.put(rs.getString(1), new Object[]{rs.getString(2), b, lag});
             }
         } catch (SQLException e) {
-            throw new ReplicationException(spec.primaryName() + " - cannot read pg_stat_replication: "
-                    + e.getMessage(), e.getSQLState(), e);
+            throw new ReplicationException(PolarException.Reason.SQL_ERROR, null, null, spec.primaryName() + " - cannot read pg_stat_replication: "
+                    + e.getMessage(), e);
         }
         List<NodeStatus> out = new ArrayList<>();
         for (Registry.Entry e : registry().list()) {
@@ -500,12 +500,11 @@ public final class ClusterScaler implements AutoCloseable {
                 rs.next();
                 if (!rs.getBoolean(1)) {
                     node.stop(PostgresNode.StopMode.IMMEDIATE);
-                    throw new ReplicationException(spec.name() + " - came up READ-WRITE (pg_is_in_recovery() = false);"
+                    throw new ReplicationException(PolarException.Reason.OTHER, null, spec.name() + " - came up READ-WRITE (pg_is_in_recovery() = false);"
                             + " stopped it at once: a second writer would corrupt the cluster");
                 }
             } catch (SQLException e) {
-                throw new ReplicationException(spec.name() + " - cannot check recovery: " + e.getMessage(),
-                        e.getSQLState(), e);
+                throw new ReplicationException(PolarException.Reason.SQL_ERROR, null, null, spec.name() + " - cannot check recovery: " + e.getMessage(), e);
             }
         }, null);
         run.step("verify streaming", () -> {
@@ -527,14 +526,13 @@ public final class ClusterScaler implements AutoCloseable {
                     state = rs.next() ? rs.getString(1) : null;
                 }
             } catch (SQLException e) {
-                throw new ReplicationException(name + " - cannot read pg_stat_replication: " + e.getMessage(),
-                        e.getSQLState(), e);
+                throw new ReplicationException(PolarException.Reason.SQL_ERROR, null, null, name + " - cannot read pg_stat_replication: " + e.getMessage(), e);
             }
             if ("streaming".equals(state)) {
                 return;
             }
             if (System.nanoTime() > deadline) {
-                throw new ReplicationException(name + " - not streaming after " + spec.verifyTimeout().toMillis()
+                throw new ReplicationException(PolarException.Reason.OTHER, null, name + " - not streaming after " + spec.verifyTimeout().toMillis()
                         + " ms; pg_stat_replication.state = " + state);
             }
             sleep(20);
@@ -558,14 +556,13 @@ public final class ClusterScaler implements AutoCloseable {
                     }
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new ReplicationException(name + " - a row committed on the primary was not visible after "
+                    throw new ReplicationException(PolarException.Reason.OTHER, null, name + " - a row committed on the primary was not visible after "
                             + spec.verifyTimeout().toMillis() + " ms: the node serves stale data");
                 }
                 sleep(1);
             }
         } catch (SQLException e) {
-            throw new ReplicationException(name + " - cannot read the canary row: " + e.getMessage(),
-                    e.getSQLState(), e);
+            throw new ReplicationException(PolarException.Reason.SQL_ERROR, null, null, name + " - cannot read the canary row: " + e.getMessage(), e);
         }
     }
 
@@ -652,11 +649,11 @@ public final class ClusterScaler implements AutoCloseable {
              ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
             rs.next();
             if (rs.getBoolean(1)) {
-                throw new ReplicationException(spec.primaryName() + " - is in recovery: it is not a primary");
+                throw new ReplicationException(PolarException.Reason.OTHER, null, spec.primaryName() + " - is in recovery: it is not a primary");
             }
         } catch (SQLException e) {
-            throw new ReplicationException(spec.primaryName() + " - primary " + spec.primaryHost() + ":"
-                    + spec.primaryPort() + " is not reachable: " + e.getMessage(), e.getSQLState(), e);
+            throw new ReplicationException(PolarException.Reason.SQL_ERROR, null, null, spec.primaryName() + " - primary " + spec.primaryHost() + ":"
+                    + spec.primaryPort() + " is not reachable: " + e.getMessage(), e);
         }
     }
 
@@ -729,7 +726,7 @@ public final class ClusterScaler implements AutoCloseable {
                 return HostId.of(id);
             }
         }
-        throw new ReplicationException(node.name() + " - all polar_hostid values 1..512 are taken");
+        throw new ReplicationException(PolarException.Reason.OTHER, null, node.name() + " - all polar_hostid values 1..512 are taken");
     }
 
     private PolarInitdb polarInitdb(PostgresNode node) {
@@ -786,8 +783,8 @@ public final class ClusterScaler implements AutoCloseable {
             c.unwrap(PGConnection.class).alterUserPassword(spec.replicationUser(),
                     spec.replicationPassword().toCharArray(), "scram-sha-256");
         } catch (SQLException e) {
-            throw new ReplicationException(primary.name() + " - cannot create replication role "
-                    + spec.replicationUser() + ": " + e.getMessage(), e.getSQLState(), e);
+            throw new ReplicationException(PolarException.Reason.SQL_ERROR, null, null, primary.name() + " - cannot create replication role "
+                    + spec.replicationUser() + ": " + e.getMessage(), e);
         }
     }
 

@@ -2,26 +2,36 @@ package dev.polarscale.replication;
 
 import dev.polarscale.core.PolarException;
 
+import java.sql.SQLException;
+
 /**
- * A replication step failed on the server: a slot could not be created or dropped, a node
- * did not start streaming in time. Carries the SQLSTATE when the server sent one.
+ * A scaling or replication step failed because of the cluster or a server: the port or the
+ * name is taken ({@link Reason#PORT_IN_USE}, {@link Reason#NODE_EXISTS}), a slot is in use
+ * ({@link Reason#SLOT_ACTIVE}), the primary refused a statement ({@link Reason#SQL_ERROR}, with
+ * the server's {@link #sqlState()}), a node did not stream in time ({@link Reason#NOT_STREAMING}).
+ * Nothing is half-done when it reaches the caller: a failed add has been undone.
  */
 public class ReplicationException extends PolarException {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
-    private final String sqlState;
-
-    public ReplicationException(String message, String sqlState, Throwable cause) {
-        super(message, cause);
-        this.sqlState = sqlState;
+    public ReplicationException(Reason reason, String node, String message) {
+        super(reason, node, null, null, message, null);
     }
 
-    public ReplicationException(String message) {
-        this(message, null, null);
+    public ReplicationException(Reason reason, String node, String host, String message, Throwable cause) {
+        super(reason, node, host, cause instanceof SQLException e ? serverSqlState(e) : null, message, cause);
     }
 
-    /** The server's SQLSTATE, or {@code null} when the failure was not an SQL error. */
-    public String sqlState() {
-        return sqlState;
+    /**
+     * A failed JDBC call: the reason from the SQLSTATE ({@link PolarException#reasonOf}) and the
+     * server's SQLSTATE when it sent one.
+     *
+     * @param node the node the statement concerned (for the message prefix)
+     * @param what what was being done, e.g. {@code "create slot replica1"}
+     */
+    public static ReplicationException of(String node, String what, SQLException e) {
+        String state = serverSqlState(e);
+        return new ReplicationException(reasonOf(e), node, null, node + " - cannot " + what + ": " + e.getMessage()
+                + (state == null ? "" : " (SQLSTATE " + state + ")"), e);
     }
 }

@@ -106,7 +106,8 @@ public final class ReplicationSlotManager {
             // created concurrently by someone else: fine if physical
         }
         return requirePhysical(get(slot).orElseThrow(
-                () -> new ReplicationException(node + " - slot " + slot + " vanished right after creation")));
+                () -> new ReplicationException(PolarException.Reason.OTHER, node,
+                        node + " - slot " + slot + " vanished right after creation")));
     }
 
     /**
@@ -193,9 +194,9 @@ public final class ReplicationSlotManager {
             if (System.nanoTime() > deadline) {
                 String state = s.map(i -> i.active() ? "active (pid " + i.activePid().orElse(-1) + ")" : "inactive")
                         .orElse("missing");
-                throw new ReplicationException(node + " - slot " + slot + " did not become "
-                        + (active ? "active" : "inactive") + " within " + timeout.toMillis() + " ms; it is " + state,
-                        active ? null : "55006", null);
+                throw new ReplicationException(active ? PolarException.Reason.NOT_STREAMING
+                        : PolarException.Reason.SLOT_ACTIVE, node, node + " - slot " + slot + " did not become "
+                        + (active ? "active" : "inactive") + " within " + timeout.toMillis() + " ms; it is " + state);
             }
             sleep();
         }
@@ -236,15 +237,14 @@ public final class ReplicationSlotManager {
 
     private SlotInfo requirePhysical(SlotInfo s) {
         if (!s.physical()) {
-            throw new ReplicationException(node + " - slot " + s.name()
+            throw new ReplicationException(PolarException.Reason.SLOT_EXISTS, node, node + " - slot " + s.name()
                     + " exists but is a logical slot; a node needs a physical one: choose another name");
         }
         return s;
     }
 
     private ReplicationException fail(String what, SQLException e) {
-        return new ReplicationException(node + " - cannot " + what + ": " + e.getMessage()
-                + " (SQLSTATE " + e.getSQLState() + ")", e.getSQLState(), e);
+        return ReplicationException.of(node, what, e);
     }
 
     private static void sleep() {

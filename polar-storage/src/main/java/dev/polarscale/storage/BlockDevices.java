@@ -59,7 +59,7 @@ public final class BlockDevices {
             CommandResult pairs = executor.execute(Command.of("lsblk", "-b", "-P", "-o",
                     LsblkParser.COLUMNS + ",PKNAME").withTimeout(TIMEOUT));
             if (!pairs.succeeded()) {
-                throw new StorageException(executor.host() + " - cannot list block devices: lsblk -J exited "
+                throw new StorageException(StorageException.Reason.COMMAND_FAILED, executor.host(), executor.host() + " - cannot list block devices: lsblk -J exited "
                         + json.exitCode() + " (" + json.stderrTail(3).strip() + "), lsblk -P exited "
                         + pairs.exitCode() + " (" + pairs.stderrTail(3).strip() + ")");
             }
@@ -74,7 +74,7 @@ public final class BlockDevices {
         try {
             return parser.get();
         } catch (IllegalArgumentException e) {
-            throw new StorageException(executor.host() + " - cannot read the output of " + what + ": "
+            throw new StorageException(StorageException.Reason.OTHER, executor.host(), executor.host() + " - cannot read the output of " + what + ": "
                     + e.getMessage(), e);
         }
     }
@@ -108,21 +108,21 @@ public final class BlockDevices {
             throw new IllegalArgumentException("minimumBytes must not be negative: " + minimumBytes);
         }
         List<BlockDevice> all = list();
-        BlockDevice d = find(all, name).orElseThrow(() -> new StorageException(problem(name,
+        BlockDevice d = find(all, name).orElseThrow(() -> new StorageException(StorageException.Reason.DEVICE_UNSUITABLE, executor.host(), problem(name,
                 "is not listed by lsblk (devices: " + names(all) + ")")));
         if (!d.isDisk()) {
-            throw new StorageException(problem(name, "is of TYPE " + d.type() + ", not a whole disk (TYPE disk)"));
+            throw new StorageException(StorageException.Reason.DEVICE_UNSUITABLE, executor.host(), problem(name, "is of TYPE " + d.type() + ", not a whole disk (TYPE disk)"));
         }
         if (d.readOnly()) {
-            throw new StorageException(problem(name, "is read-only (RO=1)"));
+            throw new StorageException(StorageException.Reason.DEVICE_UNSUITABLE, executor.host(), problem(name, "is read-only (RO=1)"));
         }
         if (d.sizeBytes() < minimumBytes) {
-            throw new StorageException(problem(name, "has " + d.sizeBytes() + " bytes, at least " + minimumBytes
+            throw new StorageException(StorageException.Reason.DEVICE_UNSUITABLE, executor.host(), problem(name, "has " + d.sizeBytes() + " bytes, at least " + minimumBytes
                     + " are needed"));
         }
         List<String> mounted = d.mountedPaths();
         if (!mounted.isEmpty()) {
-            throw new StorageException(problem(name, "is mounted by the OS (" + String.join(", ", mounted)
+            throw new StorageException(StorageException.Reason.DEVICE_UNSUITABLE, executor.host(), problem(name, "is mounted by the OS (" + String.join(", ", mounted)
                     + "); PFS needs a device nothing else uses"));
         }
         LOG.info("{} - block device {} is usable: {} bytes, unmounted", executor.host(), name, d.sizeBytes());

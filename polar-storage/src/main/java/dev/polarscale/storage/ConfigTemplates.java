@@ -140,7 +140,7 @@ public final class ConfigTemplates {
                     LOG.info("{} - another process built config template {} first; using it", executor.host(), dir);
                     return dir;
                 }
-                throw new StorageException(executor.host() + " - cannot move config template into place at " + dir
+                throw new StorageException(StorageException.Reason.COMMAND_FAILED, executor.host(), executor.host() + " - cannot move config template into place at " + dir
                         + " (mv exited " + mv.exitCode() + "): " + mv.stderrTail(3).strip());
             }
         } finally {
@@ -159,7 +159,7 @@ public final class ConfigTemplates {
         SafePaths.requireSafeAbsolute(replicaDir, "replica directory");
         HostFiles files = new HostFiles(executor, osUser);
         if (!files.isDirectory(replicaDir)) {
-            throw new StorageException(executor.host() + " - cannot copy config files: " + replicaDir
+            throw new StorageException(StorageException.Reason.STORAGE_INVALID, executor.host(), executor.host() + " - cannot copy config files: " + replicaDir
                     + " is not a directory");
         }
         Path dir = templateDir();

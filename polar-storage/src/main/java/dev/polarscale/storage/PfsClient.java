@@ -73,7 +73,7 @@ public final class PfsClient {
     public List<String> ls(PfsPath dir) {
         CommandResult r = executor.execute(pfsCommand("ls", dir.asDirectory()));
         if (!r.succeeded()) {
-            throw new StorageException(executor.host() + " - cannot list PFS directory " + dir.asDirectory()
+            throw new StorageException(StorageException.Reason.STORAGE_INVALID, executor.host(), executor.host() + " - cannot list PFS directory " + dir.asDirectory()
                     + " (pfs ls exited " + r.exitCode() + "): " + tail(r));
         }
         return parseLs(r.stdout());
@@ -125,7 +125,7 @@ public final class PfsClient {
         boolean formatted = isFormatted(device);
         Command c;
         if (formatted && mode == MkfsMode.REFUSE_IF_FORMATTED) {
-            throw new StorageException(executor.host() + " - refusing to format " + device.devicePath()
+            throw new StorageException(StorageException.Reason.DEVICE_NOT_EMPTY, executor.host(), executor.host() + " - refusing to format " + device.devicePath()
                     + ": it already holds a PFS file system (pfs -C " + pfs.clusterName() + " ls /" + device
                     + "/ succeeds); pass MkfsMode.FORCE_DESTROYING_EXISTING to destroy it");
         }
@@ -150,7 +150,7 @@ public final class PfsClient {
         if (r.exitCode() == 1) {
             return false;
         }
-        throw new StorageException(executor.host() + " - cannot tell whether pfsd runs for " + device
+        throw new StorageException(StorageException.Reason.COMMAND_FAILED, executor.host(), executor.host() + " - cannot tell whether pfsd runs for " + device
                 + " (pgrep exited " + r.exitCode() + "): " + tail(r));
     }
 
@@ -188,7 +188,7 @@ public final class PfsClient {
         }
         startDaemon(device);
         if (!isDaemonRunning(device)) {
-            throw new StorageException(executor.host() + " - start_pfsd.sh succeeded but no pfsdaemon for "
+            throw new StorageException(StorageException.Reason.STORAGE_INVALID, executor.host(), executor.host() + " - start_pfsd.sh succeeded but no pfsdaemon for "
                     + device + " is running");
         }
         return true;
@@ -205,7 +205,7 @@ public final class PfsClient {
             // type, links, size, weekday, month, day, time, year, name (the name may hold spaces)
             String[] f = line.split("\\s+", 9);
             if (f.length < 9 || !(f[0].equals("File") || f[0].equals("Dir"))) {
-                throw new StorageException("unexpected line in pfs ls output: '" + raw + "'");
+                throw new StorageException(StorageException.Reason.OTHER, null, "unexpected line in pfs ls output: '" + raw + "'");
             }
             names.add(f[8]);
         }
@@ -214,7 +214,7 @@ public final class PfsClient {
 
     private void requireTool(CommandResult r, String what) {
         if (r.exitCode() == 126 || r.exitCode() == 127) {
-            throw new StorageException(executor.host() + " - cannot run " + pfs.pfsCommand() + " " + what
+            throw new StorageException(StorageException.Reason.BINARIES_MISSING, executor.host(), executor.host() + " - cannot run " + pfs.pfsCommand() + " " + what
                     + " (exit " + r.exitCode() + "): " + tail(r));
         }
     }

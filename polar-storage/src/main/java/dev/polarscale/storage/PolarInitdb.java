@@ -163,7 +163,7 @@ public final class PolarInitdb {
     }
 
     private static StorageException fail(CommandExecutor executor, String role, Path localDir, String why) {
-        return new StorageException(executor.host() + " - polar-initdb.sh " + role + " for " + localDir + ": " + why);
+        return new StorageException(StorageException.Reason.STORAGE_INVALID, executor.host(), executor.host() + " - polar-initdb.sh " + role + " for " + localDir + ": " + why);
     }
 
     private static String preview(List<String> names) {

@@ -3,6 +3,7 @@ package dev.polarscale.replication.internal;
 import dev.polarscale.core.Command;
 import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.core.CommandResult;
+import dev.polarscale.core.PolarException;
 import dev.polarscale.core.PostgresNode;
 import dev.polarscale.core.SlotName;
 import dev.polarscale.replication.ReplicationException;
@@ -79,8 +80,9 @@ public final class BaseBackup {
                 CommandResult r = exec.execute(copyCommand(primary, standby));
                 // tar exits 1 when a file changed while it was read: expected on a live primary
                 if (r.exitCode() > 1) {
-                    throw new ReplicationException(standby.name() + " - copying " + primary.dataDirectory()
-                            + " failed (exit " + r.exitCode() + "): " + r.stderrTail(10));
+                    throw new ReplicationException(PolarException.Reason.COMMAND_FAILED, standby.name(),
+                            standby.name() + " - copying " + primary.dataDirectory() + " failed (exit "
+                            + r.exitCode() + "): " + r.stderrTail(10));
                 }
             } finally {
                 try (PreparedStatement ps = c.prepareStatement("SELECT labelfile FROM pg_backup_stop(true)");
@@ -91,8 +93,7 @@ public final class BaseBackup {
             }
             standby.writeFile("backup_label", label);
         } catch (SQLException e) {
-            throw new ReplicationException(standby.name() + " - low-level backup of " + primary.name()
-                    + " failed: " + e.getMessage(), e.getSQLState(), e);
+            throw ReplicationException.of(standby.name(), "make a low-level backup of " + primary.name(), e);
         }
     }
 }

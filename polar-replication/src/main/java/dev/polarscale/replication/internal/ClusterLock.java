@@ -1,5 +1,6 @@
 package dev.polarscale.replication.internal;
 
+import dev.polarscale.core.PolarException;
 import dev.polarscale.replication.ReplicationException;
 
 import java.sql.Connection;
@@ -45,20 +46,21 @@ public final class ClusterLock implements AutoCloseable {
                         }
                     }
                     if (System.nanoTime() > deadline) {
-                        throw new ReplicationException(node + " - another scaling operation holds the cluster lock; "
-                                + "gave up after " + timeout.toMillis() + " ms", "55P03", null);
+                        throw new ReplicationException(PolarException.Reason.LOCK_TIMEOUT, node, node
+                                + " - another scaling operation holds the cluster lock; gave up after "
+                                + timeout.toMillis() + " ms");
                     }
                     Thread.sleep(100);
                 }
             }
         } catch (SQLException e) {
             closeQuietly(c);
-            throw new ReplicationException(node + " - cannot take the cluster lock on the primary: " + e.getMessage(),
-                    e.getSQLState(), e);
+            throw ReplicationException.of(node, "take the cluster lock on the primary", e);
         } catch (InterruptedException e) {
             closeQuietly(c);
             Thread.currentThread().interrupt();
-            throw new ReplicationException(node + " - interrupted while waiting for the cluster lock");
+            throw new ReplicationException(PolarException.Reason.INTERRUPTED, node,
+                    node + " - interrupted while waiting for the cluster lock");
         } catch (RuntimeException e) {
             closeQuietly(c);
             throw e;

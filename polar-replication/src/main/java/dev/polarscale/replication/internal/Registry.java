@@ -182,7 +182,6 @@ public final class Registry {
     }
 
     private ReplicationException fail(String what, SQLException e) {
-        return new ReplicationException(node + " - cannot " + what + ": " + e.getMessage() + " (SQLSTATE "
-                + e.getSQLState() + ")", e.getSQLState(), e);
+        return ReplicationException.of(node, what, e);
     }
 }

@@ -51,7 +51,7 @@ public final class HostFiles {
         if (r.exitCode() == 1) {
             return false;
         }
-        throw new StorageException(executor.host() + " - cannot check " + p + " (test " + op + " exited "
+        throw new StorageException(StorageException.Reason.COMMAND_FAILED, executor.host(), executor.host() + " - cannot check " + p + " (test " + op + " exited "
                 + r.exitCode() + "): " + r.stderrTail(5));
     }
 
@@ -59,7 +59,7 @@ public final class HostFiles {
     public List<String> list(Path dir) {
         CommandResult r = executor.execute(cmd("ls", "-A", "-1", "--", dir.toString()));
         if (!r.succeeded()) {
-            throw new StorageException(executor.host() + " - cannot list " + dir + " (ls exited " + r.exitCode()
+            throw new StorageException(StorageException.Reason.COMMAND_FAILED, executor.host(), executor.host() + " - cannot list " + dir + " (ls exited " + r.exitCode()
                     + "): " + r.stderrTail(5).strip());
         }
         List<String> out = new ArrayList<>();
@@ -95,7 +95,7 @@ public final class HostFiles {
         String got = executor.run(Command.of("stat", "-c", "%U:%a", dir.toString()).withTimeout(TIMEOUT))
                 .stdout().strip();
         if (!got.equals(owner + ":700")) {
-            throw new StorageException(executor.host() + " - directory " + dir + " should be owned by " + owner
+            throw new StorageException(StorageException.Reason.PERMISSION_DENIED, executor.host(), executor.host() + " - directory " + dir + " should be owned by " + owner
                     + " with mode 700 but is " + got + " (owner:mode)");
         }
     }

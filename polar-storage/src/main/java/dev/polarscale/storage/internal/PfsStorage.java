@@ -56,7 +56,7 @@ public final class PfsStorage implements SharedStorage {
         PfsClient client = pfs.on(executor);
         client.ensureDaemonRunning(directory.disk());
         if (!client.isFormatted(directory.disk())) {
-            throw new StorageException(executor.host() + " - " + directory.disk().devicePath()
+            throw new StorageException(StorageException.Reason.STORAGE_INVALID, executor.host(), executor.host() + " - " + directory.disk().devicePath()
                     + " holds no PFS file system; format it once, on the first node only, with "
                     + "PfsClient.mkfs (scale-out never formats)");
         }

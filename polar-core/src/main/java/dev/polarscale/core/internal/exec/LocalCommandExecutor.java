@@ -87,7 +87,8 @@ public final class LocalCommandExecutor implements CommandExecutor {
         try {
             executor.execute(line, env, handler);
         } catch (IOException e) {
-            throw new PolarException(host + " - cannot start " + command + ": " + e.getMessage(), e);
+            throw new PolarException(PolarException.Reason.COMMAND_FAILED, null, host, null,
+                    host + " - cannot start " + command + ": " + e.getMessage(), e);
         }
         try {
             handler.waitFor(command.timeout());
@@ -101,7 +102,8 @@ public final class LocalCommandExecutor implements CommandExecutor {
         } catch (InterruptedException e) {
             killTree(process.get());
             Thread.currentThread().interrupt();
-            throw new PolarException(host + " - interrupted while running " + command, e);
+            throw new PolarException(PolarException.Reason.INTERRUPTED, null, host, null,
+                    host + " - interrupted while running " + command, e);
         }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         if (handler.getException() != null && process.get() == null) {
@@ -109,8 +111,9 @@ public final class LocalCommandExecutor implements CommandExecutor {
             while (cause.getCause() != null) {
                 cause = cause.getCause();
             }
-            throw new PolarException(host + " - cannot start " + command + ": "
-                    + command.redact(cause.getMessage()), handler.getException());
+            throw new PolarException(PolarException.Reason.COMMAND_FAILED, null, host, null,
+                    host + " - cannot start " + command + ": " + command.redact(cause.getMessage()),
+                    handler.getException());
         }
         out.close();
         err.close();

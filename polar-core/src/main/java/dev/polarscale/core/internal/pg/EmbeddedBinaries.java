@@ -90,7 +90,7 @@ public final class EmbeddedBinaries {
             }
             return Optional.of(new PgInstallation(bin));
         } catch (IOException e) {
-            throw new PolarException("cannot extract embedded PostgreSQL binaries into " + cacheRoot + ": " + e, e);
+            throw new PolarException(PolarException.Reason.BINARIES_MISSING, "cannot extract embedded PostgreSQL binaries into " + cacheRoot + ": " + e, e);
         }
     }
 

@@ -120,7 +120,8 @@ public final class SshCommandExecutor implements CommandExecutor {
         } catch (InterruptedException e) {
             abort(channel);
             Thread.currentThread().interrupt();
-            throw new PolarException(name + " - interrupted while running " + command, e);
+            throw new PolarException(PolarException.Reason.INTERRUPTED, null, name, null,
+                    name + " - interrupted while running " + command, e);
         } catch (ExecutionException e) {
             throw new IllegalStateException("close future failed", e);
         }
@@ -137,7 +138,7 @@ public final class SshCommandExecutor implements CommandExecutor {
             exitCode = exitCodeForSignal(signal);
             LOG.debug("{} - killed by SIG{} (exit code {}): {}", name, signal, exitCode, command);
         } else {
-            throw new SshException(target.host(), target.port(), SshException.Reason.CONNECTION_LOST,
+            throw new SshException(target.host(), target.port(), PolarException.Reason.CONNECTION_LOST,
                     name + " - connection lost while running " + command
                             + ": the channel closed without an exit status; the command may or may not have"
                             + " completed (session " + (sessionAlive(channel.getClientSession()) ? "open" : "closed")
@@ -171,7 +172,7 @@ public final class SshCommandExecutor implements CommandExecutor {
                     LOG.info("{} - session was closed ({}); reconnecting", name, e.getMessage());
                     continue;
                 }
-                throw new SshException(target.host(), target.port(), SshException.Reason.CONNECTION_LOST,
+                throw new SshException(target.host(), target.port(), PolarException.Reason.CONNECTION_LOST,
                         name + " - cannot open an exec channel for " + command + ": " + e.getMessage(), e);
             }
         }
@@ -233,7 +234,7 @@ public final class SshCommandExecutor implements CommandExecutor {
                     .verify(target.connectTimeout())
                     .getSession();
         } catch (IOException | RuntimeException e) {
-            throw new SshException(target.host(), target.port(), SshException.Reason.CONNECT,
+            throw new SshException(target.host(), target.port(), PolarException.Reason.HOST_UNREACHABLE,
                     name + " - cannot connect (timeout " + target.connectTimeout().toMillis() + " ms): "
                             + rootMessage(e), e);
         }
@@ -246,14 +247,14 @@ public final class SshCommandExecutor implements CommandExecutor {
             s.close(true);
             String rejection = hostKeyRejection.get();
             if (rejection != null) {
-                throw new SshException(target.host(), target.port(), SshException.Reason.HOST_KEY_REJECTED,
+                throw new SshException(target.host(), target.port(), PolarException.Reason.HOST_KEY_REJECTED,
                         name + " - host key rejected: " + rejection, e);
             }
             if (hostKeySeen.get() == null) {
-                throw new SshException(target.host(), target.port(), SshException.Reason.CONNECT,
+                throw new SshException(target.host(), target.port(), PolarException.Reason.HOST_UNREACHABLE,
                         name + " - SSH handshake failed: " + rootMessage(e), e);
             }
-            throw new SshException(target.host(), target.port(), SshException.Reason.AUTHENTICATION,
+            throw new SshException(target.host(), target.port(), PolarException.Reason.AUTH_FAILED,
                     name + " - authentication as '" + target.user() + "' failed (offered "
                             + target.authMethods() + "): " + rootMessage(e), e);
         }
@@ -284,11 +285,11 @@ public final class SshCommandExecutor implements CommandExecutor {
             try {
                 provider.loadKeys(null).forEach(keys::add);
             } catch (RuntimeException e) {
-                throw new SshException(target.host(), target.port(), SshException.Reason.AUTHENTICATION,
+                throw new SshException(target.host(), target.port(), PolarException.Reason.AUTH_FAILED,
                         name + " - cannot load private key file " + file + ": " + rootMessage(e), e);
             }
             if (keys.isEmpty()) {
-                throw new SshException(target.host(), target.port(), SshException.Reason.AUTHENTICATION,
+                throw new SshException(target.host(), target.port(), PolarException.Reason.AUTH_FAILED,
                         name + " - no key found in private key file " + file, null);
             }
         }
