@@ -14,7 +14,12 @@ public class CommandTimeoutException extends PolarException {
     private final Duration timeout;
 
     public CommandTimeoutException(String host, List<String> redactedArgv, Duration timeout, String message) {
-        super(Reason.TIMEOUT, null, host, null, message, null);
+        this(host, redactedArgv, timeout, message, null);
+    }
+
+    public CommandTimeoutException(String host, List<String> redactedArgv, Duration timeout, String message,
+                                   Throwable cause) {
+        super(Reason.TIMEOUT, null, host, null, message, cause);
         this.redactedArgv = List.copyOf(redactedArgv);
         this.timeout = timeout;
     }

@@ -44,12 +44,10 @@ public final class ContainerCommandExecutor implements CommandExecutor {
         try {
             return via.execute(outer);
         } catch (CommandTimeoutException e) {
-            CommandTimeoutException t = new CommandTimeoutException(name, command.redactedArgv(), command.timeout(),
+            throw new CommandTimeoutException(name, command.redactedArgv(), command.timeout(),
                     name + " - command timed out after " + command.timeout().toMillis() + " ms; the "
                             + target.binary() + " client was killed, the process in the container may still run: "
-                            + command);
-            t.initCause(e);
-            throw t;
+                            + command, e);
         }
     }
 
