@@ -1,13 +1,13 @@
 package dev.polarscale.core;
 
 import dev.polarscale.core.internal.conf.ConfFiles;
+import dev.polarscale.core.internal.conf.ConfigRules;
 import dev.polarscale.core.internal.conf.GucSyntax;
 import dev.polarscale.core.internal.conf.ManagedBlock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -74,8 +74,6 @@ public final class NodeConfig {
     public static final String DEFAULT_LISTEN_ADDRESS = "localhost";
     /** The file name {@link #mergeInto(String)} uses in error messages. */
     private static final String FILE = "postgresql.conf";
-    /** Largest value PostgreSQL accepts for max_connections, max_wal_senders and max_replication_slots. */
-    private static final int MAX_BACKENDS = 262143;
 
     private final NodeRole role;
     private final Map<Setting, String> typed;
@@ -212,16 +210,10 @@ public final class NodeConfig {
     }
 
     private String render(boolean masked) {
-        StringBuilder sb = new StringBuilder();
-        for (Map.Entry<Setting, String> e : typed.entrySet()) {
-            Setting s = e.getKey();
-            String v = masked && s == Setting.PRIMARY_CONNINFO ? primaryConninfo.renderMasked() : e.getValue();
-            sb.append(s.gucName()).append('=').append(s.kind().quoted() ? GucSyntax.quote(v) : v).append('\n');
-        }
-        for (Custom c : custom.values()) {
-            sb.append(c.name()).append('=').append(GucSyntax.quote(c.value())).append('\n');
-        }
-        return sb.toString();
+        Map<String, String> other = new LinkedHashMap<>();
+        custom.values().forEach(c -> other.put(c.name(), c.value()));
+        return ConfigRules.render(typed, other, masked && primaryConninfo != null
+                ? primaryConninfo.renderMasked() : null);
     }
 
     /**
@@ -302,16 +294,16 @@ public final class NodeConfig {
         }
 
         public Builder polarEnableSharedStorageMode(boolean on) {
-            return put(Setting.POLAR_ENABLE_SHARED_STORAGE_MODE, onOff(on));
+            return put(Setting.POLAR_ENABLE_SHARED_STORAGE_MODE, ConfigRules.onOff(on));
         }
 
         public Builder polarDiskName(String diskName) {
-            return put(Setting.POLAR_DISK_NAME, nonEmpty(Setting.POLAR_DISK_NAME, diskName));
+            return put(Setting.POLAR_DISK_NAME, ConfigRules.nonEmpty(Setting.POLAR_DISK_NAME, diskName));
         }
 
         /** {@code /<disk>/<dir>/} on PFS; {@code file-dio:///path/}, {@code file:///path/} or {@code /path/} on a local file system. */
         public Builder polarDatadir(String datadir) {
-            nonEmpty(Setting.POLAR_DATADIR, datadir);
+            ConfigRules.nonEmpty(Setting.POLAR_DATADIR, datadir);
             if (!DATADIR.matcher(datadir).matches()) {
                 throw new IllegalArgumentException("invalid polar_datadir '" + GucSyntax.printable(datadir)
                         + "': expected /<disk>/<dir>/, file-dio:///<path>/ or file:///<path>/");
@@ -320,11 +312,11 @@ public final class NodeConfig {
         }
 
         public Builder polarVfsLocalfsMode(boolean on) {
-            return put(Setting.POLAR_VFS_LOCALFS_MODE, onOff(on));
+            return put(Setting.POLAR_VFS_LOCALFS_MODE, ConfigRules.onOff(on));
         }
 
         public Builder polarStorageClusterName(String clusterName) {
-            return put(Setting.POLAR_STORAGE_CLUSTER_NAME, nonEmpty(Setting.POLAR_STORAGE_CLUSTER_NAME, clusterName));
+            return put(Setting.POLAR_STORAGE_CLUSTER_NAME, ConfigRules.nonEmpty(Setting.POLAR_STORAGE_CLUSTER_NAME, clusterName));
         }
 
         /**
@@ -343,7 +335,8 @@ public final class NodeConfig {
         }
 
         public Builder sharedPreloadLibraries(List<String> libraries) {
-            return put(Setting.SHARED_PRELOAD_LIBRARIES, list(Setting.SHARED_PRELOAD_LIBRARIES, libraries, LIBRARY));
+            return put(Setting.SHARED_PRELOAD_LIBRARIES, ConfigRules.list(Setting.SHARED_PRELOAD_LIBRARIES, libraries,
+                    LIBRARY));
         }
 
         public Builder sharedPreloadLibraries(String... libraries) {
@@ -351,7 +344,7 @@ public final class NodeConfig {
         }
 
         public Builder loggingCollector(boolean on) {
-            return put(Setting.LOGGING_COLLECTOR, onOff(on));
+            return put(Setting.LOGGING_COLLECTOR, ConfigRules.onOff(on));
         }
 
         /** The prefix as PostgreSQL should use it: pass a real TAB ({@code "\t"} in Java), not backslash-t. */
@@ -360,7 +353,7 @@ public final class NodeConfig {
         }
 
         public Builder logDirectory(String directory) {
-            return put(Setting.LOG_DIRECTORY, nonEmpty(Setting.LOG_DIRECTORY, directory));
+            return put(Setting.LOG_DIRECTORY, ConfigRules.nonEmpty(Setting.LOG_DIRECTORY, directory));
         }
 
         /**
@@ -369,7 +362,7 @@ public final class NodeConfig {
          * must list an address they can connect to.
          */
         public Builder listenAddresses(List<String> addresses) {
-            return put(Setting.LISTEN_ADDRESSES, list(Setting.LISTEN_ADDRESSES, addresses, LISTEN));
+            return put(Setting.LISTEN_ADDRESSES, ConfigRules.list(Setting.LISTEN_ADDRESSES, addresses, LISTEN));
         }
 
         public Builder listenAddresses(String... addresses) {
@@ -377,7 +370,7 @@ public final class NodeConfig {
         }
 
         public Builder maxConnections(int max) {
-            return put(Setting.MAX_CONNECTIONS, range(Setting.MAX_CONNECTIONS, max, 1));
+            return put(Setting.MAX_CONNECTIONS, ConfigRules.range(Setting.MAX_CONNECTIONS, max, 1));
         }
 
         /** The primary to stream from; must name a {@code host} or {@code hostaddr}. */
@@ -400,11 +393,11 @@ public final class NodeConfig {
         }
 
         public Builder maxWalSenders(int max) {
-            return put(Setting.MAX_WAL_SENDERS, range(Setting.MAX_WAL_SENDERS, max, 0));
+            return put(Setting.MAX_WAL_SENDERS, ConfigRules.range(Setting.MAX_WAL_SENDERS, max, 0));
         }
 
         public Builder maxReplicationSlots(int max) {
-            return put(Setting.MAX_REPLICATION_SLOTS, range(Setting.MAX_REPLICATION_SLOTS, max, 0));
+            return put(Setting.MAX_REPLICATION_SLOTS, ConfigRules.range(Setting.MAX_REPLICATION_SLOTS, max, 0));
         }
 
         public Builder walLevel(WalLevel level) {
@@ -413,7 +406,7 @@ public final class NodeConfig {
         }
 
         public Builder hotStandby(boolean on) {
-            return put(Setting.HOT_STANDBY, onOff(on));
+            return put(Setting.HOT_STANDBY, ConfigRules.onOff(on));
         }
 
         /**
@@ -460,105 +453,13 @@ public final class NodeConfig {
                 throw new IllegalStateException(
                         "no role set: call role(...) or start from NodeConfig.primary/replica/standby(...)");
             }
-            if (role == NodeRole.PRIMARY) {
-                for (Setting s : List.of(Setting.PRIMARY_CONNINFO, Setting.PRIMARY_SLOT_NAME)) {
-                    if (typed.containsKey(s)) {
-                        throw new IllegalStateException("a PRIMARY must not set " + s.gucName() + " (is: '"
-                                + (s == Setting.PRIMARY_CONNINFO ? primaryConninfo.renderMasked() : typed.get(s))
-                                + "'); only a replica or standby streams from a primary");
-                    }
-                }
-            } else {
-                require(Setting.PRIMARY_SLOT_NAME, "an empty or missing slot name crashes the PolarDB primary's"
-                        + " walsender, which restarts the primary every 5 s");
-                require(Setting.PRIMARY_CONNINFO, "without it the node never receives WAL");
-            }
-            boolean shared = "on".equals(typed.get(Setting.POLAR_ENABLE_SHARED_STORAGE_MODE));
-            if (role == NodeRole.REPLICA && !shared) {
-                throw new IllegalStateException("a REPLICA needs polar_enable_shared_storage_mode=on (is: "
-                        + typed.getOrDefault(Setting.POLAR_ENABLE_SHARED_STORAGE_MODE, "not set") + "); the server"
-                        + " refuses: 'replica mode is not possible because shared storage mode is disabled'");
-            }
-            if (shared) {
-                checkSharedStorage();
-            }
-            if (WalLevel.MINIMAL.value().equals(typed.get(Setting.WAL_LEVEL))) {
-                if (role != NodeRole.PRIMARY || !"0".equals(typed.get(Setting.MAX_WAL_SENDERS))) {
-                    throw new IllegalStateException("wal_level=minimal needs role PRIMARY (is: " + role
-                            + ") and max_wal_senders=0 (is: "
-                            + typed.getOrDefault(Setting.MAX_WAL_SENDERS, "not set, default 10") + ")");
-                }
-            }
+            ConfigRules.check(role, typed, primaryConninfo);
             return new NodeConfig(this);
-        }
-
-        private void checkSharedStorage() {
-            require(Setting.POLAR_HOSTID, "every PolarDB node needs its own host id");
-            require(Setting.POLAR_DATADIR, "the node cannot find the shared data");
-            String datadir = typed.get(Setting.POLAR_DATADIR);
-            String localfs = typed.getOrDefault(Setting.POLAR_VFS_LOCALFS_MODE, "not set");
-            boolean onLocalFs = datadir.startsWith("file://") || datadir.startsWith("file-dio://");
-            if (onLocalFs && !localfs.equals("on")) {
-                throw new IllegalStateException("polar_datadir '" + datadir + "' is on a local file system but"
-                        + " polar_vfs.localfs_mode is " + localfs + ": set it on, else the postmaster crashes"
-                        + " (exit code 139)");
-            }
-            if (!localfs.equals("on")) {
-                require(Setting.POLAR_STORAGE_CLUSTER_NAME, "PFS storage (polar_vfs.localfs_mode=" + localfs
-                        + ") names its PFS cluster");
-                require(Setting.POLAR_DISK_NAME, "PFS storage (polar_vfs.localfs_mode=" + localfs
-                        + ") names its disk");
-                String disk = typed.get(Setting.POLAR_DISK_NAME);
-                if (!datadir.startsWith("/" + disk + "/")) {
-                    throw new IllegalStateException("polar_datadir '" + datadir + "' is not on polar_disk_name '"
-                            + disk + "': PFS paths start with /" + disk + "/");
-                }
-            }
-        }
-
-        private void require(Setting s, String why) {
-            if (!typed.containsKey(s)) {
-                throw new IllegalStateException("a " + role + " needs " + s.gucName() + ": " + why);
-            }
         }
 
         private Builder put(Setting s, String value) {
             typed.put(s, value);
             return this;
-        }
-
-        private static String onOff(boolean on) {
-            return on ? "on" : "off";
-        }
-
-        private static String nonEmpty(Setting s, String value) {
-            GucSyntax.checkValue(s.gucName(), value);
-            if (value.isEmpty()) {
-                throw new IllegalArgumentException(s.gucName() + " must not be empty");
-            }
-            return value;
-        }
-
-        private static String range(Setting s, int value, int min) {
-            if (value < min || value > MAX_BACKENDS) {
-                throw new IllegalArgumentException(s.gucName() + " must be in " + min + ".." + MAX_BACKENDS + ": "
-                        + value);
-            }
-            return Integer.toString(value);
-        }
-
-        private static String list(Setting s, List<String> items, Pattern valid) {
-            Objects.requireNonNull(items, s.gucName());
-            List<String> checked = new ArrayList<>(items.size());
-            for (String item : items) {
-                Objects.requireNonNull(item, s.gucName() + " element");
-                if (!valid.matcher(item).matches()) {
-                    throw new IllegalArgumentException("invalid " + s.gucName() + " element '"
-                            + GucSyntax.printable(item) + "': must match " + valid.pattern());
-                }
-                checked.add(item);
-            }
-            return String.join(",", checked);
         }
     }
 }

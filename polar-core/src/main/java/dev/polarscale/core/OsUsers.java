@@ -42,13 +42,40 @@ public final class OsUsers {
     }
 
     /**
+     * Who runs servers on a host: the executor's login, the server user ({@code empty} when the
+     * login runs them itself) and whether that user still has to be created.
+     *
+     * @param login    the executor's user ({@code id -un})
+     * @param user     the OS user server commands switch to, or empty for the login itself
+     * @param toCreate whether {@code user} is the {@value #CREATED_USER} system user and does not exist yet
+     */
+    public record ServerUser(String login, Optional<String> user, boolean toCreate) {
+        public ServerUser {
+            Objects.requireNonNull(login, "login");
+            Objects.requireNonNull(user, "user");
+        }
+    }
+
+    /**
      * The user to run servers as on this executor's host, or empty to run as the executor's
      * own user. May create the {@value #CREATED_USER} system user (documented above).
      */
     public static Optional<String> serverUser(CommandExecutor executor) {
+        ServerUser choice = choose(executor);
+        if (choice.toCreate()) {
+            create(executor);
+        }
+        return choice.user();
+    }
+
+    /**
+     * The choice {@link #serverUser} makes, found with read-only commands ({@code id}): nothing
+     * is created. Call {@link #create} when {@link ServerUser#toCreate()} says so.
+     */
+    public static ServerUser choose(CommandExecutor executor) {
         String self = whoami(executor);
         if (!"root".equals(self)) {
-            return Optional.empty();
+            return new ServerUser(self, Optional.empty(), false);
         }
         String configured = System.getProperty(USER_PROPERTY);
         if (configured == null || configured.isBlank()) {
@@ -59,24 +86,26 @@ public final class OsUsers {
                 throw new IllegalArgumentException(USER_PROPERTY + " must name an unprivileged user, not root");
             }
             requireExists(executor, configured);
-            return Optional.of(configured);
+            return new ServerUser(self, Optional.of(configured), false);
         }
         if (exists(executor, "postgres")) {
-            return Optional.of("postgres");
+            return new ServerUser(self, Optional.of("postgres"), false);
         }
-        if (!exists(executor, CREATED_USER)) {
-            LOG.info("{} - creating system user '{}' to run database servers (the JVM runs as root)",
-                    executor.host(), CREATED_USER);
-            CommandResult r = executor.execute(Command.of("useradd", "--system", "--no-create-home",
-                    "--shell", "/usr/sbin/nologin", "--user-group", CREATED_USER).withTimeout(TIMEOUT));
-            if (!r.succeeded() && !exists(executor, CREATED_USER)) {
-                throw new PolarException(PolarException.Reason.PERMISSION_DENIED, null, executor.host(), null,
-                        executor.host() + " - cannot create system user '" + CREATED_USER
-                        + "' (exit " + r.exitCode() + "): " + r.stderrTail(5) + "; create an unprivileged user "
-                        + "and name it with -D" + USER_PROPERTY + "=<user>", null);
-            }
+        return new ServerUser(self, Optional.of(CREATED_USER), !exists(executor, CREATED_USER));
+    }
+
+    /** Creates the {@value #CREATED_USER} system user on the executor's host unless it exists. */
+    public static void create(CommandExecutor executor) {
+        LOG.info("{} - creating system user '{}' to run database servers (the executor runs as root)",
+                executor.host(), CREATED_USER);
+        CommandResult r = executor.execute(Command.of("useradd", "--system", "--no-create-home",
+                "--shell", "/usr/sbin/nologin", "--user-group", CREATED_USER).withTimeout(TIMEOUT));
+        if (!r.succeeded() && !exists(executor, CREATED_USER)) {
+            throw new PolarException(PolarException.Reason.PERMISSION_DENIED, null, executor.host(), null,
+                    executor.host() + " - cannot create system user '" + CREATED_USER
+                    + "' (exit " + r.exitCode() + "): " + r.stderrTail(5) + "; create an unprivileged user "
+                    + "and name it with -D" + USER_PROPERTY + "=<user>", null);
         }
-        return Optional.of(CREATED_USER);
     }
 
     /**

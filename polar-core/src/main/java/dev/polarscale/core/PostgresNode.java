@@ -1,21 +1,22 @@
 package dev.polarscale.core;
 
+import dev.polarscale.core.internal.Validate;
+import dev.polarscale.core.internal.pg.DataDirectoryOps;
+import dev.polarscale.core.internal.pg.Readiness;
+import dev.polarscale.core.internal.pg.ServerUser;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.regex.Pattern;
 
 /**
  * One database server process and its data directory on a host: {@code initdb},
@@ -44,24 +45,21 @@ import java.util.regex.Pattern;
  */
 public final class PostgresNode {
     private static final Logger LOG = LoggerFactory.getLogger(PostgresNode.class);
-    private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,62}");
-    private static final int STATUS_STOPPED = 3;
-    private static final int STATUS_NO_DIR = 4;
 
     private final String name;
     private final PgInstallation installation;
     private final CommandExecutor executor;
     private final Path dataDirectory;
     private final Port port;
-    private final UserMode userMode;
+    private final ServerUser.Mode userMode;
     private final String explicitUser;
-    /** The OS user once known: resolved through the executor on first use unless given. */
-    private volatile Optional<String> osUser;
+    private final ServerUser user;
     private final String superuser;
     private final String password;
     private final String jdbcHost;
     private final Duration startTimeout;
     private final Duration stopTimeout;
+    private final DataDirectoryOps ops;
 
     private PostgresNode(Builder b) {
         this.name = b.name;
@@ -71,16 +69,14 @@ public final class PostgresNode {
         this.port = b.port;
         this.userMode = b.userMode;
         this.explicitUser = b.osUser;
-        this.osUser = b.userMode == UserMode.EXPLICIT ? Optional.of(b.osUser) : null;
+        this.user = new ServerUser(name, executor, b.userMode, b.osUser);
         this.superuser = b.superuser;
         this.password = b.password;
         this.jdbcHost = b.jdbcHost;
         this.startTimeout = b.startTimeout;
         this.stopTimeout = b.stopTimeout;
+        this.ops = new DataDirectoryOps(name, executor, dataDirectory, installation.tool("pg_ctl"), this::asServerUser);
     }
-
-    /** How the OS user of server commands is chosen. */
-    private enum UserMode { AUTO, EXPLICIT, SELF }
 
     public static Builder builder() {
         return new Builder();
@@ -130,30 +126,9 @@ public final class PostgresNode {
      * executor ({@link OsUsers#serverUser}) and remembers the answer.
      */
     public Optional<String> osUser() {
-        Optional<String> u = osUser;
-        if (u == null) {
-            synchronized (this) {
-                u = osUser;
-                if (u == null) {
-                    u = resolveOsUser();
-                    osUser = u;
-                }
-            }
-        }
-        return u;
+        return user.get();
     }
 
-    private Optional<String> resolveOsUser() {
-        if (userMode == UserMode.AUTO) {
-            return OsUsers.serverUser(executor);
-        }
-        if ("root".equals(OsUsers.whoami(executor))) {
-            throw new IllegalStateException(name + " - the executor runs as root: name an unprivileged osUser");
-        }
-        return Optional.empty();
-    }
-
-    /** {@code c} as the server's OS user. */
     private Command asServerUser(Command c) {
         Optional<String> u = osUser();
         return u.isEmpty() ? c : c.asUser(u.get());
@@ -187,14 +162,14 @@ public final class PostgresNode {
         List<String> argv = new ArrayList<>();
         argv.add(installation.tool(program).toString());
         argv.addAll(List.of(args));
-        Command c = Command.of(argv).withSecret(password);
-        return asServerUser(c);
+        return asServerUser(Command.of(argv).withSecret(password));
     }
 
     /**
      * Creates the data directory (mode 0700, owned by the OS user) and runs {@code initdb} with
      * UTF-8, the superuser and its password, {@code scram-sha-256} for TCP and {@code peer}
-     * locally. Refuses a directory that already holds a cluster.
+     * locally. Refuses a directory that already holds a cluster
+     * ({@link PolarException.Reason#DATA_DIRECTORY_EXISTS}).
      */
     public void initdb() {
         long t0 = System.nanoTime();
@@ -203,18 +178,7 @@ public final class PostgresNode {
                     name + " - data directory " + dataDirectory + " already holds a cluster", null);
         }
         createDirectory(dataDirectory);
-        // The password reaches initdb through a file in a private temp dir of the OS user, never argv.
-        Command write = Command.of("sh", "-c", "umask 077 && d=$(mktemp -d) && cat > \"$d/pw\" && echo \"$d\"")
-                .withStdin(password + "\n").withSecret(password).withTimeout(Duration.ofSeconds(30));
-        String pwdir = executor.run(asServerUser(write)).stdout().strip();
-        try {
-            executor.run(serverCommand("initdb", "-D", dataDirectory.toString(), "-U", superuser,
-                    "--pwfile=" + pwdir + "/pw", "-E", "UTF8", "--locale=C", "--auth-host=scram-sha-256",
-                    "--auth-local=peer", "--no-sync").withTimeout(Duration.ofMinutes(5)));
-        } finally {
-            Command rm = Command.of("rm", "-rf", "--", pwdir).withTimeout(Duration.ofSeconds(30));
-            executor.execute(asServerUser(rm));
-        }
+        ops.initdb(installation.tool("initdb"), superuser, password);
         LOG.info("{} - initdb {} in {} ms", name, dataDirectory, millisSince(t0));
     }
 
@@ -223,43 +187,12 @@ public final class PostgresNode {
      * Switches to root only when the OS user differs from the executor's and cannot do it itself.
      */
     public void createDirectory(Path dir) {
-        Command mk = Command.of("mkdir", "-p", "-m", "0700", "--", dir.toString()).withTimeout(Duration.ofSeconds(30));
-        Optional<String> user = osUser();
-        if (user.isEmpty()) {
-            executor.run(mk);
-            return;
-        }
-        CommandResult asUser = executor.execute(mk.asUser(user.get()));
-        if (!asUser.succeeded()) {
-            executor.run(mk.privileged());
-            executor.run(Command.of("chown", "--", user.get(), dir.toString()).privileged()
-                    .withTimeout(Duration.ofSeconds(30)));
-        }
+        ops.createDirectory(dir, osUser());
     }
 
-    /** {@code pg_ctl status}. */
+    /** {@code pg_ctl status}; a postmaster killed with SIGKILL and never reaped counts as stopped. */
     public NodeState status() {
-        CommandResult r = executor.execute(serverCommand("pg_ctl", "status", "-D", dataDirectory.toString())
-                .withTimeout(Duration.ofSeconds(30)));
-        return switch (r.exitCode()) {
-            case 0 -> postmasterDefunct() ? NodeState.STOPPED : NodeState.RUNNING;
-            case STATUS_STOPPED -> NodeState.STOPPED;
-            case STATUS_NO_DIR -> NodeState.NO_DATA_DIRECTORY;
-            default -> throw new CommandFailedException(executor.host(), List.of("pg_ctl", "status"), r,
-                    name + " - pg_ctl status failed with exit " + r.exitCode() + ": " + r.stderrTail(5));
-        };
-    }
-
-    /**
-     * Whether the PID in {@code postmaster.pid} is a zombie: a postmaster killed with SIGKILL
-     * whose parent (here often a PID 1 that does not reap) has not collected it. {@code pg_ctl}
-     * takes such a PID for a live server and waits in vain for it to stop.
-     */
-    private boolean postmasterDefunct() {
-        String script = "pid=$(head -n 1 \"$1/postmaster.pid\" 2>/dev/null) && [ -n \"$pid\" ] && "
-                + "ps -o stat= -p \"$pid\" | grep -q '^Z'";
-        Command c = Command.of("sh", "-c", script, "sh", dataDirectory.toString()).withTimeout(Duration.ofSeconds(30));
-        return executor.execute(asServerUser(c)).succeeded();
+        return ops.status(password);
     }
 
     /**
@@ -276,21 +209,7 @@ public final class PostgresNode {
             LOG.debug("{} - start: already running", name);
             return awaitReady(startTimeout);
         }
-        long secs = Math.max(1, startTimeout.toSeconds());
-        // pg_ctl hands -o to /bin/sh: the port is a number and the socket directory is quoted.
-        String serverOptions = "-p " + port + " -k " + ShellQuoting.quote(dataDirectory.toString());
-        Command start = serverCommand("pg_ctl", "start", "-D", dataDirectory.toString(), "-l", startupLog().toString(),
-                "-o", serverOptions, "-w", "-t", Long.toString(secs)).withTimeout(startTimeout.plusSeconds(30));
-        CommandResult r;
-        try {
-            r = executor.execute(start);
-        } catch (CommandTimeoutException e) {
-            throw new NodeStartupException(name, "pg_ctl start timed out", logTail(40), e);
-        }
-        if (!r.succeeded()) {
-            throw new NodeStartupException(name, "pg_ctl start failed (exit " + r.exitCode() + ") on port " + port
-                    + ": " + r.stderrTail(5).strip(), logTail(40));
-        }
+        ops.start(port.value(), startTimeout, password);
         String version = awaitReady(startTimeout);
         LOG.info("{} - started on port {} in {} ms", name, port, millisSince(t0));
         return version;
@@ -302,26 +221,7 @@ public final class PostgresNode {
      * @return the version string
      */
     public String awaitReady(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        SQLException last = null;
-        int tries = 0;
-        while (true) {
-            try (Connection c = connect(Duration.ofSeconds(2)); Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT version()")) {
-                rs.next();
-                return rs.getString(1);
-            } catch (SQLException e) {
-                last = e;
-            }
-            if (++tries % 25 == 0 && status() != NodeState.RUNNING) {
-                throw new NodeStartupException(name, "server exited before answering on port " + port, logTail(40), last);
-            }
-            if (System.nanoTime() > deadline) {
-                throw new NodeStartupException(name, "server did not answer on port " + port + " within "
-                        + timeout.toMillis() + " ms: " + last.getMessage(), logTail(40), last);
-            }
-            sleep(Duration.ofMillis(20));
-        }
+        return Readiness.await(name, port.value(), timeout, this::connect, this::status, this::logTail);
     }
 
     /** Stops the server ({@code -m fast}); does nothing when it is not running. */
@@ -340,30 +240,23 @@ public final class PostgresNode {
         }
     }
 
-    /** Stops the server with the given mode and waits for it; idempotent. */
+    /** Stops the server with the given mode and waits for it; idempotent (one command when running). */
     public void stop(StopMode mode) {
         long t0 = System.nanoTime();
-        NodeState state = status();
-        if (state != NodeState.RUNNING) {
-            LOG.debug("{} - stop: not running ({})", name, state);
-            return;
+        if (ops.stop(mode.arg, stopTimeout, password)) {
+            LOG.info("{} - stopped ({}) in {} ms", name, mode.arg, millisSince(t0));
+        } else {
+            LOG.debug("{} - stop: not running", name);
         }
-        long secs = Math.max(1, stopTimeout.toSeconds());
-        executor.run(serverCommand("pg_ctl", "stop", "-D", dataDirectory.toString(), "-m", mode.arg, "-w", "-t",
-                Long.toString(secs)).withTimeout(stopTimeout.plusSeconds(30)));
-        LOG.info("{} - stopped ({}) in {} ms", name, mode.arg, millisSince(t0));
     }
 
-    /** Removes the data directory (the server must be stopped). Idempotent. */
+    /**
+     * Removes the data directory; idempotent.
+     *
+     * @throws IllegalStateException the server still runs on it
+     */
     public void deleteDataDirectory() {
-        if (status() == NodeState.RUNNING) {
-            throw new IllegalStateException(name + " - cannot delete " + dataDirectory + " while the server runs");
-        }
-        Command rm = Command.of("rm", "-rf", "--", dataDirectory.toString()).withTimeout(Duration.ofMinutes(5));
-        CommandResult r = executor.execute(asServerUser(rm));
-        if (!r.succeeded()) {
-            executor.run(rm.privileged());
-        }
+        ops.delete(password);
     }
 
     /**
@@ -372,9 +265,7 @@ public final class PostgresNode {
      * @param relative a path inside the data directory, e.g. {@code postgresql.conf}
      */
     public String readFile(String relative) {
-        Command cat = Command.of("cat", "--", insideDataDirectory(relative).toString())
-                .withTimeout(Duration.ofSeconds(30));
-        return executor.run(asServerUser(cat)).stdout();
+        return ops.read(relative);
     }
 
     /**
@@ -383,31 +274,14 @@ public final class PostgresNode {
      * {@code secrets} (e.g. a password in a {@code .pgpass} line) are masked in any error.
      */
     public void writeFile(String relative, String content, String... secrets) {
-        Path target = insideDataDirectory(relative);
-        Command write = Command.of("sh", "-c", "umask 077 && cat > \"$1.polarscale-tmp\" && mv -f -- "
-                        + "\"$1.polarscale-tmp\" \"$1\"", "sh", target.toString())
-                .withStdin(content).withSecret(password).withTimeout(Duration.ofSeconds(30));
-        for (String secret : secrets) {
-            write = write.withSecret(secret);
-        }
-        executor.run(asServerUser(write));
+        List<String> all = new ArrayList<>(List.of(secrets));
+        all.add(password);
+        ops.write(relative, content, all);
     }
 
     /** Whether a file or directory exists inside the data directory. */
     public boolean fileExists(String relative) {
-        Command test = Command.of("test", "-e", insideDataDirectory(relative).toString())
-                .withTimeout(Duration.ofSeconds(30));
-        CommandResult r = executor.execute(asServerUser(test));
-        return r.succeeded();
-    }
-
-    private Path insideDataDirectory(String relative) {
-        Objects.requireNonNull(relative, "relative");
-        Path p = dataDirectory.resolve(relative).normalize();
-        if (relative.isEmpty() || !p.startsWith(dataDirectory) || p.equals(dataDirectory)) {
-            throw new IllegalArgumentException(name + " - not a file inside the data directory: '" + relative + "'");
-        }
-        return p;
+        return ops.exists(relative);
     }
 
     /** A new JDBC connection as the superuser. */
@@ -438,48 +312,35 @@ public final class PostgresNode {
      * errors to {@code *_error.log}). Best effort: returns what can be read.
      */
     public String logTail(int lines) {
-        String script = "for f in \"$1/pg_ctl.log\" $(ls -1t \"$1\"/pg_log/*_error.log \"$1\"/pg_log/*.log "
-                + "\"$1\"/log/*.log 2>/dev/null | head -n 2); do "
-                + "[ -f \"$f\" ] && { echo \"==> $f <==\"; tail -n \"$2\" \"$f\"; }; done; true";
-        Command c = Command.of("sh", "-c", script, "sh", dataDirectory.toString(), Integer.toString(lines))
-                .withTimeout(Duration.ofSeconds(30));
-        try {
-            CommandResult r = executor.execute(asServerUser(c));
-            return r.stdout().strip();
-        } catch (PolarException e) {
-            return "(server log unreadable: " + e.getMessage() + ")";
-        }
+        return ops.logTail(lines);
     }
 
     @Override
     public String toString() {
         return "PostgresNode[" + name + " " + executor.host() + ":" + port + " " + dataDirectory
-                + (userMode == UserMode.EXPLICIT ? " as " + explicitUser : "") + "]";
+                + (userMode == ServerUser.Mode.EXPLICIT ? " as " + explicitUser : "") + "]";
     }
 
     private static long millisSince(long t0) {
         return (System.nanoTime() - t0) / 1_000_000;
     }
 
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PolarException(PolarException.Reason.INTERRUPTED, "interrupted while waiting", e);
-        }
+    /**
+     * Returns {@code name} if it is a valid role or slot-like name, {@code [a-z][a-z0-9_]{0,62}};
+     * otherwise an exception naming {@code what} and the value.
+     */
+    public static String requireName(String name, String what) {
+        return Validate.name(name, what);
     }
 
     /**
-     * Returns {@code name} if it is a valid node, role or slot-like name,
-     * {@code [a-z][a-z0-9_]{0,62}}; otherwise an exception naming {@code what} and the value.
+     * Returns {@code name} if it is a valid node name: a lower-case letter, then letters, digits,
+     * {@code _} or {@code -}, not ending in {@code -}, at most 63 characters ({@code replica-2},
+     * {@code standby_1}). It doubles as the node's {@code application_name}; its slot is
+     * {@link SlotName#forNode}.
      */
-    public static String requireName(String name, String what) {
-        Objects.requireNonNull(name, what);
-        if (!NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("invalid " + what + " '" + name + "': must match [a-z][a-z0-9_]{0,62}");
-        }
-        return name;
+    public static String requireNodeName(String name, String what) {
+        return Validate.nodeName(name, what);
     }
 
     /**
@@ -487,21 +348,7 @@ public final class PostgresNode {
      * root and free of control characters; otherwise an exception naming {@code what}.
      */
     public static Path requireDirectory(Path dir, String what) {
-        Objects.requireNonNull(dir, what);
-        String s = dir.toString();
-        if (!dir.isAbsolute()) {
-            throw new IllegalArgumentException(what + " must be absolute: " + dir);
-        }
-        if (!dir.normalize().toString().equals(s) || s.contains("/../") || s.endsWith("/..")) {
-            throw new IllegalArgumentException(what + " must be normalised (no '.' or '..'): " + dir);
-        }
-        if (dir.getParent() == null) {
-            throw new IllegalArgumentException(what + " must not be the root directory");
-        }
-        if (s.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-            throw new IllegalArgumentException(what + " contains a control character: " + s.replaceAll("\\p{Cntrl}", "?"));
-        }
-        return dir;
+        return Validate.directory(dir, what);
     }
 
     /** Builds a {@link PostgresNode}; each call validates its argument at once. */
@@ -513,7 +360,7 @@ public final class PostgresNode {
         private Path dataDirectory;
         private Port port;
         private String osUser;
-        private UserMode userMode = UserMode.AUTO;
+        private ServerUser.Mode userMode = ServerUser.Mode.AUTO;
         private String superuser = "postgres";
         private String password;
         private String jdbcHost = "127.0.0.1";
@@ -523,9 +370,9 @@ public final class PostgresNode {
         private Builder() {
         }
 
-        /** The node's name: {@code [a-z][a-z0-9_]{0,62}}, used in logs and as its slot name. */
+        /** The node's name ({@link #requireNodeName}), used in logs and for its slot name. */
         public Builder name(String name) {
-            this.name = requireName(name, "node name");
+            this.name = requireNodeName(name, "node name");
             return this;
         }
 
@@ -561,7 +408,7 @@ public final class PostgresNode {
          */
         public Builder osUser(String user) {
             this.osUser = OsUsers.requireServerUser(user);
-            this.userMode = UserMode.EXPLICIT;
+            this.userMode = ServerUser.Mode.EXPLICIT;
             return this;
         }
 
@@ -571,7 +418,7 @@ public final class PostgresNode {
          */
         public Builder runAsExecutorUser() {
             this.osUser = null;
-            this.userMode = UserMode.SELF;
+            this.userMode = ServerUser.Mode.SELF;
             return this;
         }
 
@@ -603,21 +450,13 @@ public final class PostgresNode {
         }
 
         public Builder startTimeout(Duration t) {
-            this.startTimeout = positive(t, "startTimeout");
+            this.startTimeout = Validate.positive(t, "startTimeout");
             return this;
         }
 
         public Builder stopTimeout(Duration t) {
-            this.stopTimeout = positive(t, "stopTimeout");
+            this.stopTimeout = Validate.positive(t, "stopTimeout");
             return this;
-        }
-
-        private static Duration positive(Duration t, String what) {
-            Objects.requireNonNull(t, what);
-            if (t.isNegative() || t.isZero()) {
-                throw new IllegalArgumentException(what + " must be positive: " + t);
-            }
-            return t;
         }
 
         public PostgresNode build() {

@@ -23,6 +23,17 @@ public record SlotName(String value) {
         return new SlotName(value);
     }
 
+    /**
+     * The slot of a node: its name with every {@code -} turned into {@code _} ({@code replica-2}
+     * → {@code replica_2}), so that platform-style names map to a valid slot, always the same one.
+     * Two node names that differ only there share a slot, so a cluster holds at most one of them.
+     *
+     * @throws IllegalArgumentException the node name is not valid ({@link PostgresNode#requireNodeName})
+     */
+    public static SlotName forNode(String nodeName) {
+        return new SlotName(PostgresNode.requireNodeName(nodeName, "node name").replace('-', '_'));
+    }
+
     @Override
     public String toString() {
         return value;

@@ -1,0 +1,63 @@
+package dev.polarscale.core.internal.pg;
+
+import dev.polarscale.core.NodeStartupException;
+import dev.polarscale.core.NodeState;
+import dev.polarscale.core.PolarException;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.function.IntFunction;
+import java.util.function.Supplier;
+
+/** Waits until a server answers {@code SELECT version()} over JDBC, failing fast if it exits. */
+public final class Readiness {
+    private static final Duration POLL = Duration.ofMillis(20);
+
+    /** Opens a JDBC connection with a connect timeout. */
+    @FunctionalInterface
+    public interface Connector {
+        Connection connect(Duration timeout) throws SQLException;
+    }
+
+    private Readiness() {
+    }
+
+    /**
+     * @param status  the server's state, asked every 25 tries (a server that exited fails at once)
+     * @param logTail the tail of the server log, for the exception
+     * @return the version string
+     * @throws NodeStartupException the server exited, or did not answer in time
+     */
+    public static String await(String node, int port, Duration timeout, Connector connector,
+                               Supplier<NodeState> status, IntFunction<String> logTail) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        SQLException last = null;
+        int tries = 0;
+        while (true) {
+            try (Connection c = connector.connect(Duration.ofSeconds(2)); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT version()")) {
+                rs.next();
+                return rs.getString(1);
+            } catch (SQLException e) {
+                last = e;
+            }
+            if (++tries % 25 == 0 && status.get() != NodeState.RUNNING) {
+                throw new NodeStartupException(node, "server exited before answering on port " + port,
+                        logTail.apply(40), last);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new NodeStartupException(node, "server did not answer on port " + port + " within "
+                        + timeout.toMillis() + " ms: " + last.getMessage(), logTail.apply(40), last);
+            }
+            try {
+                Thread.sleep(POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PolarException(PolarException.Reason.INTERRUPTED, node + " - interrupted while waiting", e);
+            }
+        }
+    }
+}
