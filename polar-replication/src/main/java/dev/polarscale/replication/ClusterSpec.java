@@ -55,6 +55,7 @@ public final class ClusterSpec {
     private final ScaleListener listener;
     private final SharedStorage sharedStorage;
     private final Path templateCache;
+    private final int maxWalSenders;
 
     private ClusterSpec(Builder b) {
         this.primaryName = b.primaryName;
@@ -73,6 +74,7 @@ public final class ClusterSpec {
         this.listener = b.listener;
         this.sharedStorage = b.sharedStorage;
         this.templateCache = b.templateCache;
+        this.maxWalSenders = b.maxWalSenders;
     }
 
     public static Builder builder() {
@@ -163,6 +165,15 @@ public final class ClusterSpec {
         return Optional.ofNullable(templateCache);
     }
 
+    /**
+     * {@code max_wal_senders} and {@code max_replication_slots} of a deployed primary, and the
+     * floor every follower gets: how many followers (plus one base backup in flight) the cluster
+     * can carry. Default {@value Builder#DEFAULT_MAX_WAL_SENDERS}.
+     */
+    public int maxWalSenders() {
+        return maxWalSenders;
+    }
+
     /** A builder holding these settings. */
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -182,6 +193,7 @@ public final class ClusterSpec {
         b.listener = listener;
         b.sharedStorage = sharedStorage;
         b.templateCache = templateCache;
+        b.maxWalSenders = maxWalSenders;
         return b;
     }
 
@@ -222,8 +234,27 @@ public final class ClusterSpec {
         private ScaleListener listener = ScaleListener.NONE;
         private SharedStorage sharedStorage;
         private Path templateCache;
+        private int maxWalSenders = DEFAULT_MAX_WAL_SENDERS;
+
+        /** The default of {@link #maxWalSenders(int)}. */
+        public static final int DEFAULT_MAX_WAL_SENDERS = 16;
+        /** PostgreSQL's own limit on {@code max_wal_senders} (it counts toward {@code max_connections}). */
+        public static final int MAX_WAL_SENDERS_LIMIT = 262143;
 
         private Builder() {
+        }
+
+        /**
+         * {@code max_wal_senders} and {@code max_replication_slots} for the primary this spec
+         * deploys (and the floor of every follower's): each follower holds one of each, a
+         * streamed base backup one more walsender while it runs. Default 16.
+         */
+        public Builder maxWalSenders(int max) {
+            if (max < 2 || max > MAX_WAL_SENDERS_LIMIT) {
+                throw new IllegalArgumentException("maxWalSenders must be 2.." + MAX_WAL_SENDERS_LIMIT + ": " + max);
+            }
+            this.maxWalSenders = max;
+            return this;
         }
 
         /**
@@ -243,7 +274,7 @@ public final class ClusterSpec {
 
         /** The primary: name, host, port and data directory. */
         public Builder primary(String name, String host, int port, Path dataDirectory) {
-            this.primaryName = PostgresNode.requireName(name, "primary name");
+            this.primaryName = PostgresNode.requireNodeName(name, "primary name");
             this.primaryHost = validHost(host);
             this.primaryPort = Port.of(port);
             this.primaryDataDirectory = validDirectory(dataDirectory, "primary data directory");

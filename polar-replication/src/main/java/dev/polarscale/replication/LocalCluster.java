@@ -1,38 +1,27 @@
 package dev.polarscale.replication;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
-import dev.polarscale.core.Command;
 import dev.polarscale.core.CommandExecutor;
-import dev.polarscale.core.CommandResult;
 import dev.polarscale.core.Executors;
 import dev.polarscale.core.OsUsers;
 import dev.polarscale.core.PgBinaries;
 import dev.polarscale.core.PgInstallation;
-import dev.polarscale.core.PolarException;
 import dev.polarscale.core.PostgresNode;
+import dev.polarscale.replication.internal.LocalNodes;
+import dev.polarscale.replication.internal.LocalResources;
 import dev.polarscale.storage.SharedStorage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.stream.Stream;
 
 /**
  * A throw-away cluster on this machine for tests, demos and benchmarks: a primary and streaming
@@ -83,16 +72,11 @@ public final class LocalCluster implements AutoCloseable {
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
     private volatile State state = State.NEW;
-    private volatile Path base;
-    private volatile boolean ownsBase;
+    private volatile LocalResources.Base base;
     private volatile ClusterScaler scaler;
     private volatile PostgresNode primary;
     private volatile Thread shutdownHook;
-    /** Standbys added and not removed, in the order they were added. */
-    private final Map<String, PostgresNode> standbys = new LinkedHashMap<>();
-    /** Every node an add was started for, so close() stops even one left by an add cut short. */
-    private final Map<String, PostgresNode> attempted = new ConcurrentHashMap<>();
-    private final Map<String, HikariDataSource> pools = new ConcurrentHashMap<>();
+    private final LocalNodes nodes = new LocalNodes();
     private final List<OperationReport> reports = new CopyOnWriteArrayList<>();
 
     private LocalCluster(Builder b) {
@@ -127,23 +111,10 @@ public final class LocalCluster implements AutoCloseable {
             Thread hook = new Thread(this::closeOnShutdown, "polarscale-local-cluster-cleanup");
             Runtime.getRuntime().addShutdownHook(hook);
             shutdownHook = hook;
-            base = prepareBase();
-            ClusterSpec.Builder spec = ClusterSpec.builder()
-                    .primary(PRIMARY, HOST, freePort(), base.resolve(PRIMARY))
-                    .verifyTimeout(verifyTimeout)
-                    .listener(listener);
-            if (installation != null) {
-                spec.installation(installation);
-            }
-            if (polarDb) {
-                CommandExecutor local = Executors.local();
-                String osUser = OsUsers.serverUser(local).orElseGet(() -> OsUsers.whoami(local));
-                spec.sharedStorage(SharedStorage.localFileSystem(base.resolve("shared_data"), osUser))
-                        .templateCache(PgBinaries.cacheDirectory().resolve("templates"));
-            }
-            scaler = ClusterScaler.forCluster(spec.build());
+            base = LocalResources.prepareBase(Optional.ofNullable(requestedBase));
+            scaler = ClusterScaler.forCluster(spec());
             primary = scaler.primaryNode();
-            attempted.put(PRIMARY, primary);
+            nodes.attempting(primary);
             reports.add(scaler.deployPrimary());
             for (int i = 1; i <= initialStandbys; i++) {
                 add((polarDb ? "replica" : "standby") + i);
@@ -160,7 +131,7 @@ public final class LocalCluster implements AutoCloseable {
             lock.writeLock().unlock();
         }
         LOG.info("local cluster - primary and {} standby(s) up in {} ms under {}", initialStandbys,
-                (System.nanoTime() - t0) / 1_000_000, base);
+                (System.nanoTime() - t0) / 1_000_000, base.path());
         return this;
     }
 
@@ -207,11 +178,7 @@ public final class LocalCluster implements AutoCloseable {
         Objects.requireNonNull(name, "name");
         return whileRunning(() -> {
             OperationReport r = scaler.removeNode(name, RemoveOptions.defaults().withDeleteData(true));
-            synchronized (standbys) {
-                standbys.remove(name);
-            }
-            attempted.remove(name);
-            closePool(name);
+            nodes.removed(name);
             reports.add(r);
             return r;
         });
@@ -243,18 +210,7 @@ public final class LocalCluster implements AutoCloseable {
      */
     public DataSource dataSource(String node) {
         PostgresNode n = node(node);
-        return whileRunning(() -> pools.computeIfAbsent(node, k -> {
-            HikariConfig cfg = new HikariConfig();
-            cfg.setPoolName("local-" + k);
-            cfg.setJdbcUrl(n.jdbcUrl());
-            cfg.setUsername(n.superuser());
-            cfg.setPassword(n.password());
-            cfg.setMaximumPoolSize(5);
-            cfg.setMinimumIdle(0);
-            cfg.setConnectionTimeout(10_000);
-            cfg.setInitializationFailTimeout(-1);
-            return new HikariDataSource(cfg);
-        }));
+        return whileRunning(() -> nodes.dataSource(n));
     }
 
     /** The database superuser's name (the same on every node). */
@@ -278,21 +234,13 @@ public final class LocalCluster implements AutoCloseable {
         if (PRIMARY.equals(name)) {
             return requirePrimary();
         }
-        synchronized (standbys) {
-            PostgresNode n = standbys.get(name);
-            if (n == null) {
-                throw new IllegalArgumentException("no node named '" + name + "' in the local cluster; nodes: "
-                        + nodeNames());
-            }
-            return n;
-        }
+        return nodes.follower(name).orElseThrow(() -> new IllegalArgumentException("no node named '" + name
+                + "' in the local cluster; nodes: " + nodeNames()));
     }
 
     /** The standbys' names, in the order they were added. */
     public List<String> standbyNames() {
-        synchronized (standbys) {
-            return List.copyOf(standbys.keySet());
-        }
+        return nodes.followerNames();
     }
 
     /** The primary's name followed by the standbys'. */
@@ -320,11 +268,11 @@ public final class LocalCluster implements AutoCloseable {
 
     /** The directory holding every node's data directory. */
     public Path baseDirectory() {
-        Path b = base;
+        LocalResources.Base b = base;
         if (b == null) {
             throw new IllegalStateException("local cluster not started");
         }
-        return b;
+        return b.path();
     }
 
     /**
@@ -355,29 +303,43 @@ public final class LocalCluster implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "LocalCluster[" + state + ", " + (base == null ? "no base directory" : base) + ", nodes "
+        return "LocalCluster[" + state + ", " + (base == null ? "no base directory" : base.path()) + ", nodes "
                 + (state == State.RUNNING ? nodeNames() : List.of()) + "]";
     }
 
     // ------------------------------------------------------------------ internals
 
     private OperationReport add(String name) {
-        int port = freePort();
-        PostgresNode node = primary.toBuilder().name(name).port(port).dataDirectory(base.resolve(name)).build();
-        attempted.put(name, node);
+        int port = LocalResources.freePort(HOST);
+        PostgresNode node = primary.toBuilder().name(name).port(port).dataDirectory(base.path().resolve(name)).build();
+        nodes.attempting(node);
         OperationReport r;
         try {
             NodeSpec spec = NodeSpec.builder().name(name).port(port).dataDirectory(node.dataDirectory()).build();
             r = polarDb ? scaler.addReplica(spec) : scaler.addStandby(spec);
         } catch (RuntimeException e) {
-            attempted.remove(name); // the scaler undid what it did
+            nodes.failed(name); // the scaler undid what it did
             throw e;
         }
-        synchronized (standbys) {
-            standbys.put(name, node);
-        }
+        nodes.added(node);
         reports.add(r);
         return r;
+    }
+
+    private ClusterSpec spec() {
+        ClusterSpec.Builder spec = ClusterSpec.builder()
+                .primary(PRIMARY, HOST, LocalResources.freePort(HOST), base.path().resolve(PRIMARY))
+                .verifyTimeout(verifyTimeout).listener(listener);
+        if (installation != null) {
+            spec.installation(installation);
+        }
+        if (polarDb) {
+            CommandExecutor local = Executors.local();
+            String osUser = OsUsers.serverUser(local).orElseGet(() -> OsUsers.whoami(local));
+            spec.sharedStorage(SharedStorage.localFileSystem(base.path().resolve("shared_data"), osUser))
+                    .templateCache(PgBinaries.cacheDirectory().resolve("templates"));
+        }
+        return spec.build();
     }
 
     private <T> T whileRunning(java.util.function.Supplier<T> action) {
@@ -403,11 +365,11 @@ public final class LocalCluster implements AutoCloseable {
     private void closeOnShutdown() {
         try {
             if (state == State.RUNNING) {
-                LOG.info("local cluster - JVM shutting down: stopping the nodes and deleting {}", base);
+                LOG.info("local cluster - JVM shutting down: stopping the nodes and deleting {}", base.path());
             }
             close();
         } catch (RuntimeException e) {
-            LOG.error("local cluster - cleanup at shutdown failed; check for servers under {}", base, e);
+            LOG.error("local cluster - cleanup at shutdown failed; check for servers under {}", base == null ? "?" : base.path(), e);
         }
     }
 
@@ -421,96 +383,11 @@ public final class LocalCluster implements AutoCloseable {
             return;
         }
         long t0 = System.nanoTime();
-        List<RuntimeException> failures = new ArrayList<>();
-        for (String name : List.copyOf(pools.keySet())) {
-            closePool(name);
-        }
         if (scaler != null) {
             scaler.close();
         }
-        // standbys first, then the primary
-        List<PostgresNode> nodes = new ArrayList<>(attempted.values());
-        nodes.sort((a, b) -> a.name().equals(PRIMARY) ? 1 : b.name().equals(PRIMARY) ? -1 : 0);
-        for (PostgresNode n : nodes) {
-            try {
-                n.stop(PostgresNode.StopMode.FAST);
-            } catch (RuntimeException e) {
-                try {
-                    n.stop(PostgresNode.StopMode.IMMEDIATE);
-                } catch (RuntimeException again) {
-                    e.addSuppressed(again);
-                    failures.add(e);
-                }
-            }
-        }
-        for (PostgresNode n : nodes) {
-            try {
-                n.deleteDataDirectory();
-            } catch (RuntimeException e) {
-                failures.add(e);
-            }
-        }
-        attempted.clear();
-        synchronized (standbys) {
-            standbys.clear();
-        }
-        if (ownsBase && base != null) {
-            CommandResult r = Executors.local().execute(Command.of("rm", "-rf", "--", base.toString())
-                    .withTimeout(Duration.ofMinutes(2)));
-            if (!r.succeeded()) {
-                failures.add(new PolarException("local cluster - cannot delete " + base + ": " + r.stderrTail(5)));
-            }
-        }
-        if (!failures.isEmpty()) {
-            PolarException e = new PolarException("local cluster - cleanup of " + base + " incomplete: "
-                    + failures.get(0).getMessage(), failures.get(0));
-            failures.stream().skip(1).forEach(e::addSuppressed);
-            throw e;
-        }
-        LOG.info("local cluster - stopped and deleted {} in {} ms", base, (System.nanoTime() - t0) / 1_000_000);
-    }
-
-    private void closePool(String node) {
-        HikariDataSource ds = pools.remove(node);
-        if (ds != null) {
-            ds.close();
-        }
-    }
-
-    private Path prepareBase() {
-        try {
-            Path b;
-            if (requestedBase == null) {
-                b = Files.createTempDirectory("polarscale-local-");
-                ownsBase = true;
-            } else if (Files.notExists(requestedBase)) {
-                b = Files.createDirectories(requestedBase);
-                ownsBase = true;
-            } else {
-                b = requestedBase;
-                try (Stream<Path> entries = Files.list(b)) {
-                    if (entries.findAny().isPresent()) {
-                        throw new IllegalArgumentException("base directory " + b + " is not empty");
-                    }
-                }
-                ownsBase = false;
-            }
-            if (ownsBase) {
-                // the server OS user (not the JVM's when it is root) must traverse it, not list it
-                Files.setPosixFilePermissions(b, PosixFilePermissions.fromString("rwx--x--x"));
-            }
-            return b;
-        } catch (IOException e) {
-            throw new UncheckedIOException("local cluster - cannot create its base directory", e);
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("local cluster - no free port on " + HOST, e);
-        }
+        nodes.tearDown(PRIMARY, base);
+        LOG.info("local cluster - stopped and deleted {} in {} ms", base.path(), (System.nanoTime() - t0) / 1_000_000);
     }
 
     /** Builds a {@link LocalCluster}; each call rejects a bad value at once. */

@@ -64,9 +64,9 @@ public final class NodeSpec {
         return Optional.ofNullable(hostId);
     }
 
-    /** The slot name: the node's name. */
+    /** The slot name: the node's name with {@code -} turned into {@code _} ({@link SlotName#forNode}). */
     public SlotName slotName() {
-        return SlotName.of(name);
+        return SlotName.forNode(name);
     }
 
     /** Keep what a failed add created (for debugging) instead of undoing it. */
@@ -92,9 +92,12 @@ public final class NodeSpec {
         private Builder() {
         }
 
-        /** {@code [a-z][a-z0-9_]{0,62}}: it doubles as the slot name. */
+        /**
+         * {@code [a-z]([a-z0-9_-]{0,61}[a-z0-9_])?}, e.g. {@code replica-2}: it doubles as the
+         * {@code application_name}; the slot is the name with {@code -} turned into {@code _}.
+         */
         public Builder name(String name) {
-            this.name = PostgresNode.requireName(name, "node name");
+            this.name = PostgresNode.requireNodeName(name, "node name");
             return this;
         }
 

@@ -19,7 +19,14 @@ public class ReplicationException extends PolarException {
     }
 
     public ReplicationException(Reason reason, String node, String host, String message, Throwable cause) {
-        super(reason, node, host, cause instanceof SQLException e ? serverSqlState(e) : null, message, cause);
+        super(reason, node, host, sqlStateOf(cause), message, cause);
+    }
+
+    private static String sqlStateOf(Throwable cause) {
+        if (cause instanceof SQLException e) {
+            return serverSqlState(e);
+        }
+        return cause instanceof PolarException p ? p.sqlState().orElse(null) : null;
     }
 
     /**

@@ -40,11 +40,6 @@ public final class BaseBackup {
     private BaseBackup() {
     }
 
-    /** Whether {@link #pgBasebackup} can run for this standby. */
-    public static boolean hasPgBasebackup(PostgresNode standby) {
-        return standby.installation().has("pg_basebackup");
-    }
-
     public static Command pgBasebackup(PostgresNode standby, String primaryHost, int primaryPort, String replUser,
                                        String replPassword, SlotName slot) {
         return standby.serverCommand("pg_basebackup", "-D", standby.dataDirectory().toString(), "-h", primaryHost,

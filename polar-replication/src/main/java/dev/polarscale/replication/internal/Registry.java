@@ -19,8 +19,9 @@ import java.util.OptionalInt;
  * The cluster's membership, kept on the primary in {@code polarscale.nodes} so that every
  * scaler (any thread, JVM or machine) sees the same cluster, and its unique constraints back
  * the checks on names, ports, slots and host ids. {@code polarscale.canary} holds one row per
- * node for the read-after-write check. The schema is created once; afterwards only DML runs,
- * because DDL on a PolarDB primary waits for every replica slot.
+ * node for the read-after-write check, {@code polarscale.operations} the {@link Journal}. The
+ * schema is created once; afterwards only DML runs, because DDL on a PolarDB primary waits for
+ * every replica slot.
  */
 public final class Registry {
 
@@ -46,8 +47,12 @@ public final class Registry {
                     + "UNIQUE (host, port))",
             "CREATE TABLE IF NOT EXISTS polarscale.canary (node text PRIMARY KEY, token text NOT NULL, "
                     + "written_at timestamptz NOT NULL DEFAULT clock_timestamp())",
-            "CREATE TABLE IF NOT EXISTS polarscale.pending (node text PRIMARY KEY, slot text NOT NULL, "
-                    + "started_at timestamptz NOT NULL DEFAULT now())");
+            "CREATE TABLE IF NOT EXISTS polarscale.operations (id text PRIMARY KEY, operation text NOT NULL, "
+                    + "node text NOT NULL, host text NOT NULL, port int NOT NULL, data_directory text NOT NULL, "
+                    + "host_id int, delete_data boolean NOT NULL DEFAULT false, os_user text, "
+                    + "steps_done text[] NOT NULL DEFAULT '{}', current_step text, state text NOT NULL "
+                    + "CHECK (state IN ('RUNNING','KEPT')), owner text NOT NULL, error text, "
+                    + "started_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())");
 
     /** Creates the schema if it is missing (DDL only then, with a statement timeout). */
     public void ensureSchema() {
@@ -55,7 +60,7 @@ public final class Registry {
             try (Statement s = c.createStatement();
                  ResultSet rs = s.executeQuery("SELECT to_regclass('polarscale.nodes') IS NOT NULL "
                          + "AND to_regclass('polarscale.canary') IS NOT NULL "
-                         + "AND to_regclass('polarscale.pending') IS NOT NULL")) {
+                         + "AND to_regclass('polarscale.operations') IS NOT NULL")) {
                 rs.next();
                 if (rs.getBoolean(1)) {
                     return;
@@ -112,36 +117,10 @@ public final class Registry {
         }
     }
 
+    /** Forgets a node and its canary row (one statement). */
     public void remove(String name) {
-        update("unregister node " + name, "DELETE FROM polarscale.nodes WHERE name = ?", name);
-        update("unregister node " + name, "DELETE FROM polarscale.canary WHERE node = ?", name);
-    }
-
-    /**
-     * Records, before its slot is created, that an add of this node is under way. If the primary
-     * dies before the add can drop the slot again, the row tells the next add of the same node
-     * that the slot is its own leftover and not someone else's.
-     */
-    public void markPending(String name, String slot) {
-        update("record the pending add of " + name, "INSERT INTO polarscale.pending (node, slot) VALUES (?, ?) "
-                + "ON CONFLICT (node) DO UPDATE SET slot = excluded.slot, started_at = now()", name, slot);
-    }
-
-    /** The slot an unfinished add of this node created (or was about to create). */
-    public Optional<String> pendingSlot(String name) {
-        try (Connection c = primary.getConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT slot FROM polarscale.pending WHERE node = ?")) {
-            ps.setString(1, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
-            }
-        } catch (SQLException e) {
-            throw fail("read the pending adds", e);
-        }
-    }
-
-    public void clearPending(String name) {
-        update("clear the pending add of " + name, "DELETE FROM polarscale.pending WHERE node = ?", name);
+        update("unregister node " + name, "WITH gone AS (DELETE FROM polarscale.nodes WHERE name = ?) "
+                + "DELETE FROM polarscale.canary WHERE node = ?", name, name);
     }
 
     /** Writes a fresh canary token for a node; returns when it is committed. */

@@ -1,0 +1,131 @@
+package dev.polarscale.replication.internal;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.polarscale.core.Command;
+import dev.polarscale.core.CommandResult;
+import dev.polarscale.core.Executors;
+import dev.polarscale.core.PolarException;
+import dev.polarscale.core.PostgresNode;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * What {@code LocalCluster} owns on this machine besides its scaler: the base directory, free
+ * ports, the data sources it hands out, and the teardown that stops and deletes every node.
+ */
+public final class LocalResources {
+    private LocalResources() {
+    }
+
+    /** The base directory and whether the cluster created it (and so deletes it). */
+    public record Base(Path path, boolean owned) {
+    }
+
+    /**
+     * A fresh temporary directory, the requested one created, or the requested one if it is empty.
+     * One the cluster creates gets mode 0711: the server OS user must traverse it, not list it.
+     */
+    public static Base prepareBase(Optional<Path> requested) {
+        try {
+            if (requested.isEmpty() || Files.notExists(requested.get())) {
+                Path b = requested.isEmpty() ? Files.createTempDirectory("polarscale-local-")
+                        : Files.createDirectories(requested.get());
+                Files.setPosixFilePermissions(b, PosixFilePermissions.fromString("rwx--x--x"));
+                return new Base(b, true);
+            }
+            try (Stream<Path> entries = Files.list(requested.get())) {
+                if (entries.findAny().isPresent()) {
+                    throw new IllegalArgumentException("base directory " + requested.get() + " is not empty");
+                }
+            }
+            return new Base(requested.get(), false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("local cluster - cannot create its base directory", e);
+        }
+    }
+
+    public static int freePort(String host) {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(host))) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("local cluster - no free port on " + host, e);
+        }
+    }
+
+    /** HikariCP on a node as the superuser: at most 5 connections, none kept idle. */
+    public static HikariDataSource pool(String name, PostgresNode n) {
+        HikariConfig cfg = new HikariConfig();
+        cfg.setPoolName("local-" + name);
+        cfg.setJdbcUrl(n.jdbcUrl());
+        cfg.setUsername(n.superuser());
+        cfg.setPassword(n.password());
+        cfg.setMaximumPoolSize(5);
+        cfg.setMinimumIdle(0);
+        cfg.setConnectionTimeout(10_000);
+        cfg.setInitializationFailTimeout(-1);
+        return new HikariDataSource(cfg);
+    }
+
+    /**
+     * Closes the pools, stops every node (fast, else immediate; followers before the primary) and
+     * deletes their directories, then the base directory if owned.
+     *
+     * @throws PolarException naming what could not be cleaned up, after trying everything
+     */
+    public static void tearDown(Map<String, HikariDataSource> pools, Collection<PostgresNode> nodes, String primary,
+                                Base base) {
+        pools.values().forEach(HikariDataSource::close);
+        pools.clear();
+        List<PostgresNode> ordered = new ArrayList<>(nodes);
+        ordered.sort((a, b) -> a.name().equals(primary) ? 1 : b.name().equals(primary) ? -1 : 0);
+        List<RuntimeException> failures = new ArrayList<>();
+        for (PostgresNode n : ordered) {
+            try {
+                n.stop(PostgresNode.StopMode.FAST);
+            } catch (RuntimeException e) {
+                try {
+                    n.stop(PostgresNode.StopMode.IMMEDIATE);
+                } catch (RuntimeException again) {
+                    e.addSuppressed(again);
+                    failures.add(e);
+                }
+            }
+        }
+        for (PostgresNode n : ordered) {
+            try {
+                n.deleteDataDirectory();
+            } catch (RuntimeException e) {
+                failures.add(e);
+            }
+        }
+        if (base != null && base.owned()) {
+            CommandResult r = Executors.local().execute(Command.of("rm", "-rf", "--", base.path().toString())
+                    .withTimeout(Duration.ofMinutes(2)));
+            if (!r.succeeded()) {
+                failures.add(new PolarException(PolarException.Reason.COMMAND_FAILED, "local cluster - cannot delete "
+                        + base.path() + ": " + r.stderrTail(5)));
+            }
+        }
+        if (!failures.isEmpty()) {
+            PolarException e = new PolarException(failures.get(0) instanceof PolarException p ? p.reason()
+                    : PolarException.Reason.OTHER, "local cluster - cleanup of " + (base == null ? "?" : base.path())
+                    + " incomplete: " + failures.get(0).getMessage(), failures.get(0));
+            failures.stream().skip(1).forEach(e::addSuppressed);
+            throw e;
+        }
+    }
+}

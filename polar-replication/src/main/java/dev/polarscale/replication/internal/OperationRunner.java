@@ -1,0 +1,236 @@
+package dev.polarscale.replication.internal;
+
+import dev.polarscale.core.PolarException;
+import dev.polarscale.replication.OperationReport;
+import dev.polarscale.replication.ReplicationException;
+import dev.polarscale.replication.ScaleListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * Executes an {@link Operation}'s steps in order: tells the listener and the log about each with
+ * its duration, keeps the journal row up to date, remembers how to undo every step that
+ * succeeded, and on a failure undoes them newest first (or keeps them, for an add with
+ * {@code keepOnFailure}). An undo that fails is logged and the rest still run; the journal row
+ * then stays, so that the next scaler retries the undo.
+ *
+ * <p>Journal writes: the row is inserted before the operation's first change
+ * ({@link Operation#journalFrom()}); for an operation that is undone after a crash, each step
+ * with an undo is recorded as the current step before it runs, so that a recovery undoes
+ * exactly the steps that started. The row is deleted when the operation ends, done or undone.
+ */
+public final class OperationRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(OperationRunner.class);
+
+    private final Journal journal;
+    private final ScaleListener listener;
+
+    public OperationRunner(Journal journal, ScaleListener listener) {
+        this.journal = journal;
+        this.listener = listener;
+    }
+
+    /**
+     * Runs every step of the operation, then releases its lock.
+     *
+     * @return the steps with their durations
+     * @throws PolarException the failure of a step, after every step done so far was undone (or
+     *                        kept); undo failures are attached as suppressed exceptions
+     */
+    public OperationReport run(Operation op) {
+        long start = System.nanoTime();
+        Deque<Step> done = new ArrayDeque<>();
+        List<String> doneNames = new ArrayList<>();
+        List<OperationReport.StepTiming> timings = new ArrayList<>();
+        String journalId = null;
+        try {
+            for (Step step : op.steps()) {
+                if (op.journaled() && journalId == null && step.name().equals(op.journalFrom())) {
+                    Journal.Entry entry = op.journalEntry().orElse(null);
+                    journalId = entry == null ? null : journal.begin(op.lockConnection(), entry);
+                }
+                if (journalId != null && step.undo() != null && !op.kind().rollsForward()) {
+                    journal.progress(op.lockConnection(), journalId, List.copyOf(doneNames), step.name());
+                }
+                if (step.undoesPartial()) {
+                    done.push(step);
+                }
+                try {
+                    timings.add(execute(op, step));
+                } catch (AlreadyDone d) {
+                    timings.add(d.timing);
+                    break;
+                }
+                if (step.undo() != null && !step.undoesPartial()) {
+                    done.push(step);
+                }
+                doneNames.add(step.name());
+            }
+            if (journalId != null) {
+                endJournal(op, journalId);
+            }
+            return new OperationReport(op.label(), timings, Duration.ofNanos(System.nanoTime() - start),
+                    op.canaryLag());
+        } catch (RuntimeException e) {
+            RuntimeException failure = normalize(op, e);
+            if (op.keepOnFailure()) {
+                LOG.warn("{} - {} failed; keeping what was created for debugging (keepOnFailure)", op.node(),
+                        op.kind().label());
+                if (journalId != null) {
+                    keepJournal(op, journalId, failure);
+                }
+                throw failure;
+            }
+            List<Exception> undoFailures = undo(op, done);
+            undoFailures.forEach(failure::addSuppressed);
+            if (journalId != null) {
+                if (undoFailures.isEmpty()) {
+                    endJournal(op, journalId);
+                } else {
+                    LOG.warn("{} - {}: {} undo(s) failed; the journal keeps the operation for the next scaler to "
+                            + "undo", op.node(), op.kind().label(), undoFailures.size());
+                }
+            }
+            throw failure;
+        } finally {
+            op.close();
+        }
+    }
+
+    /**
+     * Runs the steps from {@code from} on, as a recovery finishes an interrupted operation that
+     * rolls forward; the lock is the caller's. No undo: such steps are idempotent.
+     */
+    public List<OperationReport.StepTiming> runFrom(Operation op, String from) {
+        List<OperationReport.StepTiming> timings = new ArrayList<>();
+        boolean started = false;
+        for (Step step : op.steps()) {
+            started |= step.name().equals(from);
+            if (started) {
+                timings.add(execute(op, step));
+            }
+        }
+        return timings;
+    }
+
+    /**
+     * Undoes the named steps of an operation, newest first, as a recovery undoes an interrupted
+     * one. Each undo must be harmless when its step did nothing.
+     *
+     * @return the undo failures (already logged)
+     */
+    public List<Exception> undoStarted(Operation op, Collection<String> started) {
+        Deque<Step> todo = new ArrayDeque<>();
+        for (Step s : op.steps()) {
+            if (s.undo() != null && started.contains(s.name())) {
+                todo.push(s);
+            }
+        }
+        return undo(op, todo);
+    }
+
+    /**
+     * Thrown by a step (before any change) that finds the operation's result already in place,
+     * e.g. an add retried after its first run completed: the remaining steps are skipped and the
+     * operation succeeds.
+     */
+    public static final class AlreadyDone extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private transient OperationReport.StepTiming timing;
+
+        public AlreadyDone(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    private OperationReport.StepTiming execute(Operation op, Step step) {
+        long t0 = System.nanoTime();
+        try {
+            listener.stepStarted(op.label(), step.name());
+            try {
+                step.action().run();
+            } catch (AlreadyDone d) {
+                Duration took = Duration.ofNanos(System.nanoTime() - t0);
+                LOG.info("{} - {}: {}; nothing more to do", op.node(), op.kind().label(), d.getMessage());
+                listener.stepFinished(op.label(), step.name(), took);
+                d.timing = new OperationReport.StepTiming(step.name(), took);
+                throw d;
+            }
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            LOG.info("{} - {}: {} done in {} ms", op.node(), op.kind().label(), step.name(), took.toMillis());
+            listener.stepFinished(op.label(), step.name(), took);
+            return new OperationReport.StepTiming(step.name(), took);
+        } catch (AlreadyDone d) {
+            throw d;
+        } catch (RuntimeException e) {
+            LOG.warn("{} - {}: {} failed after {} ms: {}", op.node(), op.kind().label(), step.name(),
+                    (System.nanoTime() - t0) / 1_000_000, e.getMessage());
+            try {
+                listener.stepFailed(op.label(), step.name(), e);
+            } catch (RuntimeException ignored) {
+                // a listener cannot change the outcome
+            }
+            throw e;
+        }
+    }
+
+    private List<Exception> undo(Operation op, Deque<Step> steps) {
+        List<Exception> failures = new ArrayList<>();
+        while (!steps.isEmpty()) {
+            Step s = steps.pop();
+            long t0 = System.nanoTime();
+            try {
+                s.undo().run();
+                LOG.info("{} - {}: undid {} in {} ms", op.node(), op.kind().label(), s.name(),
+                        (System.nanoTime() - t0) / 1_000_000);
+                try {
+                    listener.stepUndone(op.label(), s.name());
+                } catch (RuntimeException ignored) {
+                    // a listener cannot stop the rollback
+                }
+            } catch (Exception e) {
+                LOG.error("{} - {}: could not undo {}: {}", op.node(), op.kind().label(), s.name(), e.getMessage(), e);
+                failures.add(e);
+            }
+        }
+        return failures;
+    }
+
+    private void endJournal(Operation op, String id) {
+        try {
+            journal.finish(op.lockConnection(), id);
+        } catch (RuntimeException e) {
+            // the work is done or undone; a stale row is resolved by the next scaler's recovery
+            LOG.warn("{} - {}: cannot end journal entry {}: {}", op.node(), op.kind().label(), id, e.getMessage());
+        }
+    }
+
+    private void keepJournal(Operation op, String id, RuntimeException failure) {
+        try {
+            journal.keep(op.lockConnection(), id, String.valueOf(failure.getMessage()));
+        } catch (RuntimeException e) {
+            LOG.warn("{} - {}: cannot mark journal entry {} as kept: {}", op.node(), op.kind().label(), id,
+                    e.getMessage());
+        }
+    }
+
+    /**
+     * The exception a failed operation throws: the step's own when it is a {@link PolarException}
+     * or a caller mistake, else a {@link ReplicationException} around it. The same whether the
+     * steps are undone or kept.
+     */
+    static RuntimeException normalize(Operation op, RuntimeException e) {
+        if (e instanceof PolarException || e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
+            return e;
+        }
+        return new ReplicationException(PolarException.Reason.OTHER, op.node(), null,
+                op.node() + " - " + op.kind().label() + " failed: " + e, e);
+    }
+}
