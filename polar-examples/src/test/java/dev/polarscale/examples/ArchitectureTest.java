@@ -47,6 +47,16 @@ class ArchitectureTest {
             .that().resideOutsideOfPackage("dev.polarscale.replication..")
             .should().dependOnClassesThat().resideInAPackage("dev.polarscale.replication.internal..");
 
+    /**
+     * The operations in {@code replication.internal} depend on one context object, never back on
+     * the facade (or the fixture built on it): no import circle through {@code ClusterScaler}.
+     */
+    @ArchTest
+    static final ArchRule operationsNeverDependOnTheFacade = noClasses()
+            .that().resideInAPackage("dev.polarscale.replication.internal..")
+            .should().dependOnClassesThat().haveFullyQualifiedName("dev.polarscale.replication.ClusterScaler")
+            .orShould().dependOnClassesThat().haveFullyQualifiedName("dev.polarscale.replication.LocalCluster");
+
     @ArchTest
     static final ArchRule noPackageCycles = slices()
             .matching("dev.polarscale.(*)..")

@@ -1,5 +1,6 @@
 package dev.polarscale.replication;
 
+import dev.polarscale.core.PolarException;
 import dev.polarscale.core.Command;
 import dev.polarscale.core.Executors;
 import dev.polarscale.core.NodeState;
@@ -22,6 +23,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -121,17 +123,26 @@ class ClusterScalerIT {
     void duplicatesAreRefusedBeforeAnySideEffect() {
         int slotsBefore = scaler.slots().list().size();
         NodeStatus s1 = scaler.status().node("standby1").orElseThrow();
-        IllegalArgumentException name = assertThrows(IllegalArgumentException.class,
+        // the very same add again (as after a crash that followed its register step) is already done
+        OperationReport again = scaler.addStandby(NodeSpec.builder().name("standby1").port(s1.port())
+                .dataDirectory(base.resolve("standby1")).build());
+        assertEquals(List.of("lock", "recover", "check"),
+                again.steps().stream().map(OperationReport.StepTiming::step).toList(), "nothing but the check ran");
+        assertTrue(scaler.status().node("standby1").orElseThrow().healthy());
+        ReplicationException name = assertThrows(ReplicationException.class,
                 () -> scaler.addStandby(spec("standby1")));
         assertTrue(name.getMessage().contains("already exists"), name.getMessage());
-        IllegalArgumentException port = assertThrows(IllegalArgumentException.class,
+        assertEquals(PolarException.Reason.NODE_EXISTS, name.reason());
+        ReplicationException port = assertThrows(ReplicationException.class,
                 () -> scaler.addStandby(NodeSpec.builder().name("other").port(s1.port())
                         .dataDirectory(base.resolve("other")).build()));
         assertTrue(port.getMessage().contains("port " + s1.port()), port.getMessage());
+        assertEquals(PolarException.Reason.PORT_IN_USE, port.reason());
         scaler.slots().create(SlotName.of("orphan"));
-        IllegalArgumentException slot = assertThrows(IllegalArgumentException.class,
+        ReplicationException slot = assertThrows(ReplicationException.class,
                 () -> scaler.addStandby(spec("orphan")));
         assertTrue(slot.getMessage().contains("slot 'orphan' already exists"), slot.getMessage());
+        assertEquals(PolarException.Reason.SLOT_EXISTS, slot.reason());
         scaler.removeNode("orphan", RemoveOptions.defaults());
         assertEquals(slotsBefore, scaler.slots().list().size());
         assertFalse(Files.exists(base.resolve("other")));
@@ -144,8 +155,10 @@ class ClusterScalerIT {
         try (ServerSocket blocker = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             NodeSpec s = NodeSpec.builder().name("blocked").port(blocker.getLocalPort())
                     .dataDirectory(base.resolve("blocked")).build();
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> scaler.addStandby(s));
+            ReplicationException e = assertThrows(ReplicationException.class, () -> scaler.addStandby(s));
             assertTrue(e.getMessage().contains("already in use"), e.getMessage());
+            assertEquals(PolarException.Reason.PORT_IN_USE, e.reason());
+            assertEquals(Optional.of("blocked"), e.node());
         }
         assertTrue(scaler.slots().get(SlotName.of("blocked")).isEmpty());
         assertFalse(Files.exists(base.resolve("blocked")));

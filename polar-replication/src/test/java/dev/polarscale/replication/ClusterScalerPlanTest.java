@@ -34,13 +34,12 @@ class ClusterScalerPlanTest {
     void replicaPlanHasTheSafeOrderAndExactCommands() {
         List<PlannedStep> plan = ClusterScaler.forCluster(spec).planReplica(replica1);
         List<String> names = plan.stream().map(PlannedStep::name).toList();
-        assertEquals(List.of("lock", "check", "mount storage", "create slot", "local directory", "polar-initdb",
-                "config templates", "configure", "start", "verify", "register"), names);
+        assertEquals(List.of("lock", "recover", "check", "mount storage", "create slot", "local directory",
+                "polar-initdb", "config templates", "configure", "start", "verify recovery", "verify streaming",
+                "verify canary", "register"), names);
 
         assertTrue(names.indexOf("create slot") < names.indexOf("start"), "slot before start");
-        assertEquals(List.of("INSERT INTO polarscale.pending (node, slot) VALUES ('replica1', 'replica1')  "
-                        + "-- lets a retry reclaim the slot if the primary dies mid-add",
-                        "SELECT pg_create_physical_replication_slot('replica1', true)"),
+        assertEquals(List.of("SELECT pg_create_physical_replication_slot('replica1', true)"),
                 step(plan, "create slot").actions());
         assertEquals("[polar] /opt/polardb/bin/polar-initdb.sh /home/polar/replica1/ /home/polar/shared_data/ "
                 + "replica localfs", step(plan, "polar-initdb").actions().get(0), "local dir first, 15 form");
@@ -51,7 +50,7 @@ class ClusterScalerPlanTest {
                 "polar_vfs.localfs_mode=on", "polar_datadir='file-dio:///home/polar/shared_data/'",
                 "primary_slot_name='replica1'", "host=10.0.0.1", "port=5432", "application_name=replica1",
                 "passfile=/home/polar/replica1/polarscale.pgpass", "host replication polarscale_repl 10.0.0.1/32 "
-                        + "scram-sha-256")) {
+                        + "scram-sha-256", "max_wal_senders=16", "max_replication_slots=16")) {
             assertTrue(configure.contains(line), "configure has " + line + ":\n" + configure);
         }
         assertTrue(configure.endsWith("replica.signal"), "signal file written before start");
@@ -65,19 +64,53 @@ class ClusterScalerPlanTest {
     }
 
     @Test
+    void aReplicaWithoutHostIdShowsTheChoiceToCome() {
+        NodeSpec any = NodeSpec.builder().name("replica-2").host("10.0.0.2").port(5434)
+                .dataDirectory(Path.of("/home/polar/replica-2")).build();
+        List<PlannedStep> plan = ClusterScaler.forCluster(spec).planReplica(any);
+        String configure = String.join("\n", step(plan, "configure").actions());
+        assertTrue(configure.contains("polar_hostid=<lowest free>"), configure);
+        assertTrue(configure.contains("primary_slot_name='replica_2'"), "the slot of replica-2: " + configure);
+        assertTrue(configure.contains("application_name=replica-2"), configure);
+        assertEquals(List.of("SELECT pg_create_physical_replication_slot('replica_2', true)"),
+                step(plan, "create slot").actions());
+    }
+
+    @Test
     void standbyPlanUsesTheSlotAndNoPolarSettings() {
-        ClusterSpec plain = spec.toBuilder().build();
         NodeSpec standby = NodeSpec.builder().name("standby1").host("10.0.0.2").port(5433)
                 .dataDirectory(Path.of("/home/polar/standby1")).build();
         List<PlannedStep> plan = ClusterScaler.forCluster(ClusterSpec.builder()
                 .primary("primary", "10.0.0.1", 5432, Path.of("/home/polar/primary"))
                 .host("10.0.0.1", primaryHost).host("10.0.0.2", replicaHost)
-                .installation(plain.installation().orElseThrow()).osUser("polar").build()).planStandby(standby);
+                .installation(spec.installation().orElseThrow()).osUser("polar").maxWalSenders(24).build())
+                .planStandby(standby);
+        assertEquals(List.of("lock", "recover", "check", "create slot", "base backup", "configure", "start",
+                "verify recovery", "verify streaming", "verify canary", "register"),
+                plan.stream().map(PlannedStep::name).toList());
         String configure = String.join("\n", step(plan, "configure").actions());
         assertTrue(configure.contains("primary_slot_name='standby1'"), configure);
         assertTrue(configure.contains("hot_standby=on"), configure);
+        assertTrue(configure.contains("max_wal_senders=24"), "the spec's limit: " + configure);
         assertFalse(configure.contains("polar_"), configure);
         assertTrue(configure.endsWith("standby.signal"));
+        String backup = String.join("\n", step(plan, "base backup").actions());
+        assertTrue(backup.contains("[polar] /opt/polardb/bin/pg_basebackup -D /home/polar/standby1 -h 10.0.0.1 -p 5432 "
+                + "-U polarscale_repl -S standby1 -X stream"), backup);
+        assertTrue(primaryHost.commands.isEmpty() && replicaHost.commands.isEmpty(), "plan runs nothing");
+    }
+
+    @Test
+    void deployPlanNamesEveryStepAndRunsNothing() {
+        List<PlannedStep> plan = ClusterScaler.forCluster(spec).planDeployPrimary();
+        assertEquals(List.of("check", "prepare storage", "initdb", "polar-initdb", "configure", "start",
+                "replication role", "registry", "verify"), plan.stream().map(PlannedStep::name).toList());
+        assertEquals("[polar] /opt/polardb/bin/polar-initdb.sh /home/polar/primary/ /home/polar/shared_data/ "
+                + "primary localfs", step(plan, "polar-initdb").actions().get(0));
+        String configure = String.join("\n", step(plan, "configure").actions());
+        assertTrue(configure.contains("polar_hostid=1"), configure);
+        assertTrue(configure.contains("max_wal_senders=16"), configure);
+        assertFalse(plan.toString().contains("Super-Secret-456") || plan.toString().contains("Repl-Secret-123"));
         assertTrue(primaryHost.commands.isEmpty() && replicaHost.commands.isEmpty(), "plan runs nothing");
     }
 

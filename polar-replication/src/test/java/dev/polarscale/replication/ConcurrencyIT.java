@@ -136,7 +136,8 @@ class ConcurrencyIT {
             assertEquals(1, ok, "exactly one add wins: " + out);
             Throwable refusal = out.stream().filter(java.util.Objects::nonNull).findFirst().orElseThrow();
             System.out.println("same port, two threads: refusal " + refusal);
-            assertTrue(refusal instanceof IllegalArgumentException, refusal.toString());
+            assertTrue(refusal instanceof ReplicationException r && r.reason() == PolarException.Reason.PORT_IN_USE,
+                    refusal.toString());
             assertTrue(refusal.getMessage().contains("port " + port), refusal.getMessage());
         }
         String winner = scaler.status().node("pa").isPresent() ? "pa" : "pb";

@@ -109,12 +109,14 @@ class HostileInputTest {
         for (String n : List.of("a b", "a\"b", "a,b", "a#b", "a\nb", "", "a\tb")) {
             add.accept(new Object[]{"HbaRule.user " + show(n), (Executable) () -> HbaRule.replication(n, "10.0.0.0/8")});
         }
-        // not valid as node names (they double as slot and role names), though valid elsewhere
-        for (String n : List.of("A1", "1abc", "a-b")) {
+        // not valid as node names (they give the slot name), though valid elsewhere
+        for (String n : List.of("A1", "1abc", "a-", "-a", "a.b")) {
             add.accept(new Object[]{"NodeSpec.name " + show(n), (Executable) () -> nodeSpec().name(n)});
             add.accept(new Object[]{"ClusterSpec.replicationUser " + show(n),
                     (Executable) () -> cluster().replicationUser(n)});
         }
+        // a node name may hold '-' (replica-2), a role name may not
+        add.accept(new Object[]{"ClusterSpec.replicationUser \"a-b\"", (Executable) () -> cluster().replicationUser("a-b")});
         for (String d : BAD_DIRS) {
             add.accept(new Object[]{"NodeSpec.dataDirectory " + show(d), (Executable) () -> nodeSpec().dataDirectory(Path.of(d))});
             add.accept(new Object[]{"ClusterSpec.primary dir " + show(d), (Executable) () -> ClusterSpec.builder()
