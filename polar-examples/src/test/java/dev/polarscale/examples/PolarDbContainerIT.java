@@ -16,8 +16,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The PolarDB image through {@link PolarDbContainer}: the primary is PolarDB 15, and a row it
- * commits is read on both shared-storage replicas. Skipped (not passed) where Docker is missing.
+ * commits is read on both shared-storage replicas. Skipped (not passed) where no Docker API
+ * exists; where only Podman runs, {@link PodmanDockerApi} serves one for the run. The image is
+ * {@link PolarDbContainer#defaultImage()}: here the stand-in built from {@code POLARDB_HOME}.
  */
+@PodmanDockerApi
 @Testcontainers(disabledWithoutDocker = true)
 class PolarDbContainerIT {
 
@@ -26,6 +29,7 @@ class PolarDbContainerIT {
 
     @Test
     void primaryIsPolarDbAndReplicasSeeItsRows() throws Exception {
+        System.out.println("PolarDB image " + POLARDB.getDockerImageName() + " at " + POLARDB.primaryJdbcUrl());
         try (Connection c = connect(POLARDB.primaryJdbcUrl()); Statement s = c.createStatement()) {
             try (ResultSet rs = s.executeQuery("SELECT version()")) {
                 rs.next();
