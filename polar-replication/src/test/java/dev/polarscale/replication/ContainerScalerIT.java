@@ -57,6 +57,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class ContainerScalerIT {
     static final String IMAGE = "localhost/polarscale/pg15:latest";
     private static final String CONTAINER_HOST = "127.0.0.2";
+    /** A second container's host, for the add whose container disappears. */
+    private static final String DOOMED_HOST = "127.0.0.3";
     private static final Path IN_CONTAINER = Path.of("/var/lib/polarscale");
     private static final CommandExecutor LOCAL = Executors.local();
     /** What the test wants done between the scaler's steps: (operation, finished step). */
@@ -65,6 +67,7 @@ class ContainerScalerIT {
     private static String skipReason;
     private static String runtime;
     private static String container;
+    private static String doomed;
     private static Path base;
     private static ClusterScaler scaler;
 
@@ -75,6 +78,7 @@ class ContainerScalerIT {
             return;
         }
         container = "polarscale-scaler-it-" + ProcessHandle.current().pid();
+        doomed = container + "-doomed";
         CommandResult run = LOCAL.execute(Command.of(runtime, "run", "-d", "--rm", "--init", "--network=host",
                 "--name", container, IMAGE, "sleep", "900").withTimeout(Duration.ofMinutes(2)));
         if (!run.succeeded()) {
@@ -89,6 +93,8 @@ class ContainerScalerIT {
         ClusterSpec spec = ClusterSpec.builder()
                 .primary("primary", "127.0.0.1", Procs.freePort(), base.resolve("primary"))
                 .host(CONTAINER_HOST, inContainer)
+                .host(DOOMED_HOST, Executors.container(LOCAL, runtime.equals("docker")
+                        ? ContainerTarget.docker(doomed).build() : ContainerTarget.podman(doomed).build()))
                 .verifyTimeout(Duration.ofSeconds(10))
                 .listener(new ScaleListener() {
                     @Override
@@ -180,10 +186,12 @@ class ContainerScalerIT {
     }
 
     private static void removeContainer() {
-        if (container != null) {
-            LOCAL.execute(Command.of(runtime, "rm", "-f", "-t", "0", container).withTimeout(Duration.ofSeconds(60)));
-            assertFalse(LOCAL.execute(Command.of(runtime, "container", "inspect", container)
-                    .withTimeout(Duration.ofSeconds(30))).succeeded(), "container " + container + " was not removed");
+        for (String c : new String[]{doomed, container}) {
+            if (c != null) {
+                LOCAL.execute(Command.of(runtime, "rm", "-f", "-t", "0", c).withTimeout(Duration.ofSeconds(60)));
+                assertFalse(LOCAL.execute(Command.of(runtime, "container", "inspect", c)
+                        .withTimeout(Duration.ofSeconds(30))).succeeded(), "container " + c + " was not removed");
+            }
         }
     }
 
@@ -301,6 +309,43 @@ class ContainerScalerIT {
         assertTrue(scaler.status().node("boxed2").orElseThrow().healthy(), "the retry succeeded: " + retry);
         scaler.removeNode("boxed2", RemoveOptions.defaults().withDeleteData(true));
         assertFalse(existsInContainer(node.dataDirectory()));
+    }
+
+    /**
+     * The container disappears between the base backup and the configuration: the add fails as
+     * an unreachable host (not as a command's exit code), the primary keeps no slot and nothing is
+     * registered. The undo of the base backup cannot reach the container and says so (its data
+     * went with the container).
+     */
+    @Test
+    @Order(4)
+    void aContainerThatDisappearsMidAddLeavesNoSlotOnThePrimary() {
+        CommandResult run = LOCAL.execute(Command.of(runtime, "run", "-d", "--rm", "--init", "--network=host",
+                "--name", doomed, IMAGE, "sleep", "900").withTimeout(Duration.ofMinutes(2)));
+        assertTrue(run.succeeded(), run.stderrTail(5));
+        NodeSpec node = NodeSpec.builder().name("doomed1").host(DOOMED_HOST).port(Procs.freePort())
+                .dataDirectory(IN_CONTAINER.resolve("doomed1")).build();
+        HOOK.set((op, step) -> {
+            if (op.equals("addStandby doomed1") && step.equals("base backup")) {
+                LOCAL.run(Command.of(runtime, "rm", "-f", "-t", "0", doomed).withTimeout(Duration.ofSeconds(60)));
+            }
+        });
+        PolarException e;
+        try {
+            e = assertThrows(PolarException.class, () -> scaler.addStandby(node));
+        } finally {
+            HOOK.set(null);
+        }
+        System.out.println("add into a vanished container: " + e.reason() + ": " + e.getMessage()
+                + "; undo failures: " + List.of(e.getSuppressed()));
+        assertEquals(PolarException.Reason.HOST_UNREACHABLE, e.reason(), e.getMessage());
+        assertTrue(e.getMessage().contains(doomed), e.getMessage());
+        assertTrue(scaler.slots().get(SlotName.of("doomed1")).isEmpty(), "the slot was dropped");
+        assertTrue(scaler.status().node("doomed1").isEmpty(), "nothing registered");
+        assertEquals(1, e.getSuppressed().length, "only the directory's undo failed: " + List.of(e.getSuppressed()));
+        assertTrue(e.getSuppressed()[0] instanceof PolarException pe
+                && pe.reason() == PolarException.Reason.HOST_UNREACHABLE, e.getSuppressed()[0].toString());
+        assertTrue(scaler.status().nodes().stream().allMatch(NodeStatus::healthy), "the rest of the cluster is fine");
     }
 
     private static void exec(PostgresNode node, String... sql) throws SQLException {
