@@ -11,18 +11,23 @@
 #   - localhost/polarscale/polardb-local:15 when POLARDB_HOME names a PolarDB-PG installation: a
 #     primary and two shared-storage replicas in one container, started by an entrypoint written
 #     here, standing in for the public polardb/polardb_pg_local_instance image;
-#   - TESTCONTAINERS_RYUK_DISABLED=true: Ryuk's image cannot be pulled; the tests remove what they start.
+#   - TESTCONTAINERS_RYUK_DISABLED=true (with podman): Ryuk's image cannot be pulled; the tests
+#     remove what they start.
 # No service is left running: PolarDbContainerIT starts 'podman system service' itself and stops it.
 # Where podman cannot run a container, this says why and the container tests skip with their reason.
+# POLARSCALE_CONTAINER_ENGINE=docker builds the images into a running Docker instead (no podman).
 if [ "$(id -u)" != 0 ]; then
   echo "not root: no container engine set up; the container tests will be skipped"
   return 0
 fi
+_pc_engine=${POLARSCALE_CONTAINER_ENGINE:-podman}
 
 _pc_missing=""
-command -v podman >/dev/null || _pc_missing="$_pc_missing podman"
-command -v runc >/dev/null || _pc_missing="$_pc_missing runc"
-[ -x /usr/libexec/podman/catatonit ] || _pc_missing="$_pc_missing catatonit"
+if [ "$_pc_engine" = podman ]; then
+  command -v podman >/dev/null || _pc_missing="$_pc_missing podman"
+  command -v runc >/dev/null || _pc_missing="$_pc_missing runc"
+  [ -x /usr/libexec/podman/catatonit ] || _pc_missing="$_pc_missing catatonit"
+fi
 dpkg -s busybox-static >/dev/null 2>&1 || _pc_missing="$_pc_missing busybox-static"
 [ -x /usr/lib/postgresql/15/bin/postgres ] || _pc_missing="$_pc_missing postgresql-15"
 if [ -n "$_pc_missing" ]; then
@@ -31,24 +36,26 @@ if [ -n "$_pc_missing" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $_pc_missing >/dev/null
 fi
 
-mkdir -p /etc/containers/containers.conf.d
-_pc_conf=/etc/containers/containers.conf.d/50-polarscale.conf
-_pc_want='# written by PolarScale .ci/setup.d/40-containers.sh
+if [ "$_pc_engine" = podman ]; then
+  mkdir -p /etc/containers/containers.conf.d
+  _pc_conf=/etc/containers/containers.conf.d/50-polarscale.conf
+  _pc_want='# written by PolarScale .ci/setup.d/40-containers.sh
 [containers]
 # the default ulimits cannot be set in this sandbox (setrlimit: EPERM)
 default_ulimits = []
 
 [engine]
 cgroup_manager = "cgroupfs"'
-if [ "$(cat "$_pc_conf" 2>/dev/null)" != "$_pc_want" ]; then
-  printf '%s\n' "$_pc_want" > "$_pc_conf"
+  if [ "$(cat "$_pc_conf" 2>/dev/null)" != "$_pc_want" ]; then
+    printf '%s\n' "$_pc_want" > "$_pc_conf"
+  fi
 fi
 
 # Builds $1 (an image name) from the root file system that the function $2 fills in a fresh
 # directory, unless an image of that name already carries the label polarscale.inputs=$3.
 _pc_build_image() {
   local image=$1 fill=$2 inputs=$3 have root t0 rc=0
-  have=$(podman image inspect --format '{{index .Labels "polarscale.inputs"}}' "$image" 2>/dev/null || true)
+  have=$("$_pc_engine" image inspect --format '{{index .Config.Labels "polarscale.inputs"}}' "$image" 2>/dev/null || true)
   if [ "$have" = "$inputs" ]; then
     echo "$image is up to date"
     return 0
@@ -56,13 +63,13 @@ _pc_build_image() {
   t0=$(date +%s%N)
   root=$(mktemp -d /var/tmp/polarscale-rootfs.XXXXXX)
   "$fill" "$root"      # not in a condition, so set -e stops CI on a broken build step
-  tar --numeric-owner -C "$root" -cf - . | podman import --quiet \
+  tar --numeric-owner -C "$root" -cf - . | "$_pc_engine" import $([ "$_pc_engine" = podman ] && echo --quiet) \
       --change "LABEL polarscale.inputs=$inputs" --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
       "${@:4}" - "$image" >/dev/null || rc=$?
   rm -rf "$root"
   if [ "$rc" != 0 ]; then
-    # podman itself failed: say so and go on; the tests skip with their own probe's reason
-    echo "podman could not import $image (exit $rc)"
+    # the engine itself failed: say so and go on; the tests skip with their own probe's reason
+    echo "$_pc_engine could not import $image (exit $rc)"
     return 0
   fi
   echo "built $image in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
@@ -146,13 +153,16 @@ else
   echo "no POLARDB_HOME: no PolarDB image; PolarDbContainerIT will be skipped"
 fi
 
-# Can podman run a container here? Say why not; the tests then skip with their own probe's reason.
-if ! _pc_out=$(timeout 60 podman run --rm --network=host "$_pc_pg15" /usr/lib/postgresql/15/bin/postgres --version 2>&1); then
-  echo "podman cannot run a container here; the container tests will be skipped: $_pc_out"
+# Can the engine run a container here? Say why not; the tests then skip with their own probe's reason.
+if ! _pc_out=$(timeout 60 "$_pc_engine" run --rm --network=host "$_pc_pg15" /usr/lib/postgresql/15/bin/postgres --version 2>&1); then
+  echo "$_pc_engine cannot run a container here; the container tests will be skipped: $_pc_out"
 else
-  echo "podman $(podman version --format '{{.Client.Version}}') runs containers: $_pc_out"
+  echo "$_pc_engine $("$_pc_engine" version --format '{{.Client.Version}}') runs containers: $_pc_out"
 fi
 
-export TESTCONTAINERS_RYUK_DISABLED=true
+# with Podman, Ryuk's image cannot be pulled: the tests remove what they start
+if [ "$_pc_engine" = podman ]; then
+  export TESTCONTAINERS_RYUK_DISABLED=true
+fi
 unset -f _pc_build_image _pc_copy_libs _pc_base_rootfs _pc_pg15_rootfs _pc_polardb_rootfs
-unset _pc_missing _pc_conf _pc_want _pc_out _pc_pg15
+unset _pc_engine _pc_missing _pc_conf _pc_want _pc_out _pc_pg15
