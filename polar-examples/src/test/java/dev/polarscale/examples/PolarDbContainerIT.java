@@ -1,5 +1,6 @@
 package dev.polarscale.examples;
 
+import com.github.dockerjava.api.exception.InternalServerErrorException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,7 +24,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * commits is read on both shared-storage replicas. Skipped (not passed) where no Docker API
  * exists; where only Podman runs, {@link PodmanDockerApi} serves one for the run. The image is
  * {@link PolarDbContainer#defaultImage()}: here the stand-in built from {@code POLARDB_HOME}; an
- * image that is neither there nor pullable skips the test with the pull's error. The container is
+ * image that is neither there nor pullable, or an engine whose OCI runtime cannot create any
+ * container, skips the test with the engine's error. Any other start failure fails it. The container is
  * started once for the class and removed after it (Ryuk may be off).
  */
 @PodmanDockerApi
@@ -49,6 +51,12 @@ class PolarDbContainerIT {
                 if (t instanceof ContainerFetchException) {
                     skipReason = "PolarDB image " + image.asCanonicalNameString() + " is not here and cannot be pulled: "
                             + t.getMessage() + (t.getCause() == null ? "" : " (" + t.getCause().getMessage() + ")");
+                    return;
+                }
+                // the engine's runtime refused to create any container (e.g. podman without
+                // .ci/setup.d/40-containers.sh's drop-in here: setrlimit EPERM): not the fixture's fault
+                if (t instanceof InternalServerErrorException && String.valueOf(t.getMessage()).contains("OCI")) {
+                    skipReason = "the container engine cannot run containers here: " + t.getMessage();
                     return;
                 }
             }
