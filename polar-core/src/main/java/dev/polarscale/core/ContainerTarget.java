@@ -37,9 +37,19 @@ import java.util.regex.Pattern;
  * ({@link Command#withSecret(String)}, or a variable named like {@code *PASSWORD*}) are masked
  * in logs and exceptions, not hidden from {@code ps}. Prefer a mounted {@code .pgpass}.
  *
- * <p>On timeout the wrapping executor kills the CLI process; Docker, Podman and Kubernetes do
- * not reliably stop the process inside the container when their exec client dies, so make
- * long-running commands bounded themselves (for example {@code timeout 60 pg_basebackup ...}).
+ * <p>Docker and Podman do not stop the process inside the container when their exec client
+ * dies, so killing the CLI on timeout is not enough. Every Docker/Podman command therefore also
+ * gets {@code -e POLARSCALE_EXEC_ID=<random>}, which the processes it starts inherit; after a
+ * timeout the executor runs a second {@code exec}, as the same user, that SIGKILLs every process
+ * in the container carrying that value (it needs {@code sh}, {@code tr} and {@code grep} in the
+ * image; a child that switched user or cleared its environment is missed, and the exception says
+ * what was killed or why not). {@code kubectl exec} offers no such way: a timed-out command may
+ * still run in the pod, so bound long commands there yourself ({@code timeout 60 pg_basebackup ...}).
+ *
+ * <p>A container that does not exist or does not run is reported by the engine, not by the
+ * command: Podman's exit 125 with {@code Error: ...}, Docker's {@code Error response from
+ * daemon: ...}. Those become a {@link PolarException} with {@link PolarException.Reason#HOST_UNREACHABLE};
+ * every other exit code (126 and 127 for a program that cannot run included) is the command's.
  */
 public final class ContainerTarget {
 

@@ -24,6 +24,8 @@ class ContainerExecutorTest {
         final List<Command> seen = new ArrayList<>();
         CommandResult answer = new CommandResult(0, "", "", Duration.ZERO);
         RuntimeException failure;
+        /** Answers (a CommandResult or a RuntimeException to throw) for the next calls, before the fixed ones. */
+        final java.util.Deque<Object> script = new java.util.ArrayDeque<>();
 
         @Override
         public String host() {
@@ -33,6 +35,13 @@ class ContainerExecutorTest {
         @Override
         public CommandResult execute(Command command) {
             seen.add(command);
+            Object next = script.poll();
+            if (next instanceof RuntimeException e) {
+                throw e;
+            }
+            if (next instanceof CommandResult r) {
+                return r;
+            }
             if (failure != null) {
                 throw failure;
             }
@@ -47,10 +56,21 @@ class ContainerExecutorTest {
         return via.seen.get(0);
     }
 
+    /**
+     * The {@code POLARSCALE_EXEC_ID=<16 hex digits>} argument a Docker/Podman command carries, so
+     * that what it leaves in the container after a timeout can be found and killed.
+     */
+    private static String marker(Command out) {
+        List<String> marks = out.argv().stream().filter(a -> a.startsWith("POLARSCALE_EXEC_ID=")).toList();
+        assertEquals(1, marks.size(), out.argv().toString());
+        assertTrue(marks.get(0).matches("POLARSCALE_EXEC_ID=[0-9a-f]{16}"), marks.get(0));
+        return marks.get(0);
+    }
+
     @Test
     void dockerPlain() {
         Command out = delegated(ContainerTarget.docker("polar-primary").build(), Command.of("pg_ctl", "status"));
-        assertEquals(List.of("docker", "exec", "polar-primary", "pg_ctl", "status"), out.argv());
+        assertEquals(List.of("docker", "exec", "-e", marker(out), "polar-primary", "pg_ctl", "status"), out.argv());
         assertTrue(out.environment().isEmpty());
         assertFalse(out.runAs().isPresent());
     }
@@ -66,7 +86,8 @@ class ContainerExecutorTest {
                 .withTimeout(Duration.ofSeconds(7));
         Command out = delegated(ContainerTarget.docker("pg1").build(), inner);
         assertEquals(List.of("docker", "exec", "-i", "-u", "postgres", "-w", "/var/lib/polar",
-                "-e", "PGPORT=5433", "-e", "PGDATABASE=my db", "pg1", "psql", "-c", "select 1"), out.argv());
+                "-e", "PGPORT=5433", "-e", "PGDATABASE=my db", "-e", marker(out), "pg1", "psql", "-c", "select 1"),
+                out.argv());
         assertArrayEquals("input".getBytes(StandardCharsets.UTF_8), out.stdin().orElseThrow());
         assertEquals(Duration.ofSeconds(7), out.timeout());
         assertFalse(out.runAs().isPresent(), "the user switch happens inside the container, not on the host");
@@ -76,7 +97,8 @@ class ContainerExecutorTest {
     void podmanWithCustomBinaryAndPrivilegedCommand() {
         ContainerTarget t = ContainerTarget.podman("0123456789ab").binary("/usr/bin/podman").runtimePrivileged().build();
         Command out = delegated(t, Command.of("id", "-u").privileged());
-        assertEquals(List.of("/usr/bin/podman", "exec", "-u", "0", "0123456789ab", "id", "-u"), out.argv());
+        assertEquals(List.of("/usr/bin/podman", "exec", "-u", "0", "-e", marker(out), "0123456789ab", "id", "-u"),
+                out.argv());
         assertTrue(out.isPrivileged(), "runtimePrivileged runs the CLI itself as root");
     }
 
@@ -150,6 +172,72 @@ class ContainerExecutorTest {
         assertEquals(Optional.of("db1:22/docker:pg1"), e.host());
         assertEquals(List.of("sleep", "9"), e.redactedArgv());
         assertSame(via.failure, e.getCause());
+    }
+
+    @Test
+    void everyCommandGetsItsOwnMarkerButKubectlNone() {
+        Recorder via = new Recorder();
+        CommandExecutor x = Executors.container(via, ContainerTarget.podman("pg1").build());
+        x.execute(Command.of("true"));
+        x.execute(Command.of("true"));
+        assertFalse(marker(via.seen.get(0)).equals(marker(via.seen.get(1))), "markers must differ per command");
+        Command k = delegated(ContainerTarget.kubectl("pod-1").build(), Command.of("true"));
+        assertEquals(List.of("kubectl", "exec", "pod-1", "--", "true"), k.argv());
+    }
+
+    @Test
+    void timeoutKillsWhatTheCommandLeftInTheContainerAsTheSameUser() {
+        Recorder via = new Recorder();
+        via.script.add(new CommandTimeoutException("localhost", List.of("podman"), Duration.ofSeconds(1), "t"));
+        via.script.add(new CommandResult(0, "killed 12 13\n", "", Duration.ofMillis(3)));
+        CommandExecutor x = Executors.container(via, ContainerTarget.podman("pg1").build());
+        Command slow = Command.of("pg_basebackup", "-D", "/data").asUser("postgres").withTimeout(Duration.ofSeconds(1));
+        CommandTimeoutException e = assertThrows(CommandTimeoutException.class, () -> x.execute(slow));
+
+        assertEquals(2, via.seen.size());
+        String mark = marker(via.seen.get(0));
+        List<String> kill = via.seen.get(1).argv();
+        assertEquals(List.of("podman", "exec", "-u", "postgres", "pg1", "sh", "-c"), kill.subList(0, 7));
+        assertEquals(List.of("sh", mark), kill.subList(8, 10), "the marker is the kill script's argument");
+        assertFalse(kill.contains("-e"), "the killer itself carries no marker: " + kill);
+        assertTrue(e.getMessage().contains("processes in the container were killed (PIDs 12 13)"), e.getMessage());
+        assertEquals(Optional.of("db1:22/podman:pg1"), e.host());
+    }
+
+    @Test
+    void aTimeoutWhoseCleanupFailsSaysSo() {
+        Recorder via = new Recorder();
+        via.script.add(new CommandTimeoutException("localhost", List.of("docker"), Duration.ofSeconds(1), "t"));
+        via.script.add(new CommandResult(127, "", "sh: not found\n", Duration.ofMillis(3)));
+        CommandExecutor x = Executors.container(via, ContainerTarget.docker("pg1").build());
+        CommandTimeoutException e = assertThrows(CommandTimeoutException.class,
+                () -> x.execute(Command.of("sleep", "9").privileged().withTimeout(Duration.ofSeconds(1))));
+        assertEquals(List.of("docker", "exec", "-u", "0", "pg1", "sh", "-c"), via.seen.get(1).argv().subList(0, 7));
+        assertTrue(e.getMessage().contains("could not all be killed (exit 127"), e.getMessage());
+        assertTrue(e.getMessage().contains("they may still run"), e.getMessage());
+    }
+
+    @Test
+    void theEnginesOwnErrorsAreNotExitCodes() {
+        Recorder via = new Recorder();
+        CommandExecutor podman = Executors.container(via, ContainerTarget.podman("gone").build());
+        via.answer = new CommandResult(125, "", "Error: no container with name or ID \"gone\" found: no such container\n",
+                Duration.ZERO);
+        PolarException e = assertThrows(PolarException.class, () -> podman.execute(Command.of("true")));
+        assertEquals(PolarException.Reason.HOST_UNREACHABLE, e.reason());
+        assertEquals(Optional.of("db1:22/podman:gone"), e.host());
+        assertTrue(e.getMessage().contains("no such container"), e.getMessage());
+
+        via.answer = new CommandResult(125, "", "my own error\n", Duration.ZERO);
+        assertEquals(125, podman.execute(Command.of("sh", "-c", "exit 125")).exitCode(), "the command's own 125");
+
+        CommandExecutor docker = Executors.container(via, ContainerTarget.docker("gone").build());
+        via.answer = new CommandResult(1, "", "Error response from daemon: No such container: gone\n", Duration.ZERO);
+        assertEquals(PolarException.Reason.HOST_UNREACHABLE,
+                assertThrows(PolarException.class, () -> docker.execute(Command.of("true"))).reason());
+
+        CommandExecutor kubectl = Executors.container(via, ContainerTarget.kubectl("gone").build());
+        assertEquals(1, kubectl.execute(Command.of("true")).exitCode(), "kubectl's errors are not recognised");
     }
 
     @Test

@@ -1,7 +1,11 @@
 package dev.polarscale.examples;
 
+import com.github.dockerjava.api.exception.InternalServerErrorException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.testcontainers.junit.jupiter.Container;
+import org.testcontainers.containers.ContainerFetchException;
 import org.testcontainers.junit.jupiter.Testcontainers;
 
 import java.sql.Connection;
@@ -13,19 +17,68 @@ import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The PolarDB image through {@link PolarDbContainer}: the primary is PolarDB 15, and a row it
- * commits is read on both shared-storage replicas. Skipped (not passed) where Docker is missing.
+ * commits is read on both shared-storage replicas. Skipped (not passed) where no Docker API
+ * exists; where only Podman runs, {@link PodmanDockerApi} serves one for the run. The image is
+ * {@link PolarDbContainer#defaultImage()}: here the stand-in built from {@code POLARDB_HOME}; an
+ * image that is neither there nor pullable, or an engine whose OCI runtime cannot create any
+ * container, skips the test with the engine's error. Any other start failure fails it. The container is
+ * started once for the class and removed after it (Ryuk may be off).
  */
+@PodmanDockerApi
 @Testcontainers(disabledWithoutDocker = true)
 class PolarDbContainerIT {
+    private static PolarDbContainer POLARDB;
+    private static String skipReason;
 
-    @Container
-    static final PolarDbContainer POLARDB = new PolarDbContainer();
+    /**
+     * Starts the container, or records why the image cannot be had. Not an assumption here: one
+     * failing in {@code @BeforeAll} makes Failsafe report no test at all instead of a skip.
+     */
+    @BeforeAll
+    static void start() {
+        org.testcontainers.utility.DockerImageName image = PolarDbContainer.defaultImage();
+        PolarDbContainer c = new PolarDbContainer(image, "polarscale", "polarscale-test-" + Long.toHexString(System.nanoTime()));
+        try {
+            c.start();
+            POLARDB = c;
+        } catch (RuntimeException e) {
+            c.stop();
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof ContainerFetchException) {
+                    skipReason = "PolarDB image " + image.asCanonicalNameString() + " is not here and cannot be pulled: "
+                            + t.getMessage() + (t.getCause() == null ? "" : " (" + t.getCause().getMessage() + ")");
+                    return;
+                }
+                // the engine's runtime refused to create any container (e.g. podman without
+                // .ci/setup.d/40-containers.sh's drop-in here: setrlimit EPERM): not the fixture's fault
+                if (t instanceof InternalServerErrorException && String.valueOf(t.getMessage()).contains("OCI")) {
+                    skipReason = "the container engine cannot run containers here: " + t.getMessage();
+                    return;
+                }
+            }
+            throw e;
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        if (POLARDB != null) {
+            POLARDB.stop();
+        }
+    }
+
+    @BeforeEach
+    void requireImage() {
+        assumeTrue(skipReason == null, skipReason);
+    }
 
     @Test
     void primaryIsPolarDbAndReplicasSeeItsRows() throws Exception {
+        System.out.println("PolarDB image " + POLARDB.getDockerImageName() + " at " + POLARDB.primaryJdbcUrl());
         try (Connection c = connect(POLARDB.primaryJdbcUrl()); Statement s = c.createStatement()) {
             try (ResultSet rs = s.executeQuery("SELECT version()")) {
                 rs.next();
