@@ -16,7 +16,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * The settings PolarScale owns in one node's {@code postgresql.conf}: immutable, validated, and
@@ -165,11 +164,8 @@ public final class NodeConfig {
 
     /** Any parameter's value as PostgreSQL will read it; the name ignores case, as in PostgreSQL. */
     public Optional<String> value(String name) {
-        Optional<Setting> s = Setting.forName(name);
-        if (s.isPresent()) {
-            return value(s.get());
-        }
-        return Optional.ofNullable(custom.get(name.toLowerCase(Locale.ROOT))).map(Custom::value);
+        return Setting.forName(name).map(this::value)
+                .orElseGet(() -> Optional.ofNullable(custom.get(name.toLowerCase(Locale.ROOT))).map(Custom::value));
     }
 
     /**
@@ -210,10 +206,8 @@ public final class NodeConfig {
     }
 
     private String render(boolean masked) {
-        Map<String, String> other = new LinkedHashMap<>();
-        custom.values().forEach(c -> other.put(c.name(), c.value()));
-        return ConfigRules.render(typed, other, masked && primaryConninfo != null
-                ? primaryConninfo.renderMasked() : null);
+        return ConfigRules.render(typed, custom.values().stream().map(c -> Map.entry(c.name(), c.value())).toList(),
+                masked && primaryConninfo != null ? primaryConninfo.renderMasked() : null);
     }
 
     /**
@@ -258,9 +252,6 @@ public final class NodeConfig {
      * keeps the last value. {@link #build()} checks the rules between settings.
      */
     public static final class Builder {
-        private static final Pattern LIBRARY = Pattern.compile("[A-Za-z0-9_$./-]+");
-        private static final Pattern LISTEN = Pattern.compile("\\*|[A-Za-z0-9._:-]+");
-        private static final Pattern DATADIR = Pattern.compile("(file-dio://|file://)?/.*");
 
         private NodeRole role;
         private final Map<Setting, String> typed = new EnumMap<>(Setting.class);
@@ -301,14 +292,12 @@ public final class NodeConfig {
             return put(Setting.POLAR_DISK_NAME, ConfigRules.nonEmpty(Setting.POLAR_DISK_NAME, diskName));
         }
 
-        /** {@code /<disk>/<dir>/} on PFS; {@code file-dio:///path/}, {@code file:///path/} or {@code /path/} on a local file system. */
+        /**
+         * {@code /<disk>/<dir>/} on PFS; {@code file-dio:///path/}, {@code file:///path/} or
+         * {@code /path/} on a local file system.
+         */
         public Builder polarDatadir(String datadir) {
-            ConfigRules.nonEmpty(Setting.POLAR_DATADIR, datadir);
-            if (!DATADIR.matcher(datadir).matches()) {
-                throw new IllegalArgumentException("invalid polar_datadir '" + GucSyntax.printable(datadir)
-                        + "': expected /<disk>/<dir>/, file-dio:///<path>/ or file:///<path>/");
-            }
-            return put(Setting.POLAR_DATADIR, datadir);
+            return put(Setting.POLAR_DATADIR, ConfigRules.datadir(datadir));
         }
 
         public Builder polarVfsLocalfsMode(boolean on) {
@@ -316,7 +305,8 @@ public final class NodeConfig {
         }
 
         public Builder polarStorageClusterName(String clusterName) {
-            return put(Setting.POLAR_STORAGE_CLUSTER_NAME, ConfigRules.nonEmpty(Setting.POLAR_STORAGE_CLUSTER_NAME, clusterName));
+            return put(Setting.POLAR_STORAGE_CLUSTER_NAME,
+                    ConfigRules.nonEmpty(Setting.POLAR_STORAGE_CLUSTER_NAME, clusterName));
         }
 
         /**
@@ -335,8 +325,7 @@ public final class NodeConfig {
         }
 
         public Builder sharedPreloadLibraries(List<String> libraries) {
-            return put(Setting.SHARED_PRELOAD_LIBRARIES, ConfigRules.list(Setting.SHARED_PRELOAD_LIBRARIES, libraries,
-                    LIBRARY));
+            return put(Setting.SHARED_PRELOAD_LIBRARIES, ConfigRules.libraries(libraries));
         }
 
         public Builder sharedPreloadLibraries(String... libraries) {
@@ -362,7 +351,7 @@ public final class NodeConfig {
          * must list an address they can connect to.
          */
         public Builder listenAddresses(List<String> addresses) {
-            return put(Setting.LISTEN_ADDRESSES, ConfigRules.list(Setting.LISTEN_ADDRESSES, addresses, LISTEN));
+            return put(Setting.LISTEN_ADDRESSES, ConfigRules.listenAddresses(addresses));
         }
 
         public Builder listenAddresses(String... addresses) {
@@ -375,11 +364,7 @@ public final class NodeConfig {
 
         /** The primary to stream from; must name a {@code host} or {@code hostaddr}. */
         public Builder primaryConninfo(ConnInfo conninfo) {
-            Objects.requireNonNull(conninfo, "primary_conninfo");
-            if (conninfo.host().isEmpty() && conninfo.get("hostaddr").isEmpty()) {
-                throw new IllegalArgumentException("primary_conninfo '" + conninfo + "' names no host or hostaddr");
-            }
-            primaryConninfo = conninfo;
+            primaryConninfo = ConfigRules.conninfo(conninfo);
             return put(Setting.PRIMARY_CONNINFO, conninfo.render());
         }
 

@@ -9,14 +9,12 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Properties;
 
 /**
  * One database server process and its data directory on a host: {@code initdb},
@@ -290,15 +288,7 @@ public final class PostgresNode {
     }
 
     public Connection connect(Duration connectTimeout) throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", superuser);
-        p.setProperty("password", password);
-        int secs = (int) Math.max(1, connectTimeout.toSeconds());
-        p.setProperty("connectTimeout", Integer.toString(secs));
-        p.setProperty("loginTimeout", Integer.toString(secs));
-        p.setProperty("socketTimeout", "300");
-        p.setProperty("ApplicationName", "polarscale");
-        return DriverManager.getConnection(jdbcUrl(), p);
+        return Readiness.connect(jdbcUrl(), superuser, password, connectTimeout);
     }
 
     /** Where {@code pg_ctl -l} writes the server's output until the logging collector takes over. */
@@ -325,32 +315,6 @@ public final class PostgresNode {
         return (System.nanoTime() - t0) / 1_000_000;
     }
 
-    /**
-     * Returns {@code name} if it is a valid role or slot-like name, {@code [a-z][a-z0-9_]{0,62}};
-     * otherwise an exception naming {@code what} and the value.
-     */
-    public static String requireName(String name, String what) {
-        return Validate.name(name, what);
-    }
-
-    /**
-     * Returns {@code name} if it is a valid node name: a lower-case letter, then letters, digits,
-     * {@code _} or {@code -}, not ending in {@code -}, at most 63 characters ({@code replica-2},
-     * {@code standby_1}). It doubles as the node's {@code application_name}; its slot is
-     * {@link SlotName#forNode}.
-     */
-    public static String requireNodeName(String name, String what) {
-        return Validate.nodeName(name, what);
-    }
-
-    /**
-     * Returns {@code dir} if it is absolute, normalised (no {@code .} or {@code ..}), not the
-     * root and free of control characters; otherwise an exception naming {@code what}.
-     */
-    public static Path requireDirectory(Path dir, String what) {
-        return Validate.directory(dir, what);
-    }
-
     /** Builds a {@link PostgresNode}; each call validates its argument at once. */
     public static final class Builder {
 
@@ -370,9 +334,9 @@ public final class PostgresNode {
         private Builder() {
         }
 
-        /** The node's name ({@link #requireNodeName}), used in logs and for its slot name. */
+        /** The node's name ({@link Names#requireNodeName}), used in logs and for its slot name. */
         public Builder name(String name) {
-            this.name = requireNodeName(name, "node name");
+            this.name = Validate.nodeName(name, "node name");
             return this;
         }
 
@@ -388,7 +352,7 @@ public final class PostgresNode {
 
         /** Absolute, normalised path without {@code ..} or control characters. */
         public Builder dataDirectory(Path dir) {
-            this.dataDirectory = requireDirectory(dir, "data directory");
+            this.dataDirectory = Validate.directory(dir, "data directory");
             return this;
         }
 
@@ -429,7 +393,7 @@ public final class PostgresNode {
         }
 
         public Builder superuser(String superuser) {
-            this.superuser = requireName(superuser, "superuser name");
+            this.superuser = Validate.name(superuser, "superuser name");
             return this;
         }
 

@@ -28,10 +28,10 @@ public record SlotName(String value) {
      * → {@code replica_2}), so that platform-style names map to a valid slot, always the same one.
      * Two node names that differ only there share a slot, so a cluster holds at most one of them.
      *
-     * @throws IllegalArgumentException the node name is not valid ({@link PostgresNode#requireNodeName})
+     * @throws IllegalArgumentException the node name is not valid ({@link Names#requireNodeName})
      */
     public static SlotName forNode(String nodeName) {
-        return new SlotName(PostgresNode.requireNodeName(nodeName, "node name").replace('-', '_'));
+        return new SlotName(Names.requireNodeName(nodeName, "node name").replace('-', '_'));
     }
 
     @Override

@@ -6,7 +6,7 @@ import dev.polarscale.core.HbaRule;
 import dev.polarscale.core.OsUsers;
 import dev.polarscale.core.PgInstallation;
 import dev.polarscale.core.Port;
-import dev.polarscale.core.PostgresNode;
+import dev.polarscale.core.Names;
 import dev.polarscale.core.Secrets;
 import dev.polarscale.storage.SharedStorage;
 
@@ -213,7 +213,7 @@ public final class ClusterSpec {
     }
 
     static Path validDirectory(Path dir, String what) {
-        return PostgresNode.requireDirectory(dir, what);
+        return Names.requireDirectory(dir, what);
     }
 
     /** Builds a {@link ClusterSpec}; each call rejects a bad value at once. */
@@ -274,7 +274,7 @@ public final class ClusterSpec {
 
         /** The primary: name, host, port and data directory. */
         public Builder primary(String name, String host, int port, Path dataDirectory) {
-            this.primaryName = PostgresNode.requireNodeName(name, "primary name");
+            this.primaryName = Names.requireNodeName(name, "primary name");
             this.primaryHost = validHost(host);
             this.primaryPort = Port.of(port);
             this.primaryDataDirectory = validDirectory(dataDirectory, "primary data directory");
@@ -304,7 +304,7 @@ public final class ClusterSpec {
         }
 
         public Builder replicationUser(String user) {
-            this.replicationUser = PostgresNode.requireName(user, "replication user");
+            this.replicationUser = Names.requireRoleName(user, "replication user");
             return this;
         }
 

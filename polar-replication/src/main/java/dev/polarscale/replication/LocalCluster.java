@@ -1,14 +1,9 @@
 package dev.polarscale.replication;
 
-import dev.polarscale.core.CommandExecutor;
-import dev.polarscale.core.Executors;
-import dev.polarscale.core.OsUsers;
-import dev.polarscale.core.PgBinaries;
 import dev.polarscale.core.PgInstallation;
 import dev.polarscale.core.PostgresNode;
 import dev.polarscale.replication.internal.LocalNodes;
 import dev.polarscale.replication.internal.LocalResources;
-import dev.polarscale.storage.SharedStorage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -108,11 +103,12 @@ public final class LocalCluster implements AutoCloseable {
                 throw new IllegalStateException("local cluster already " + (state == State.RUNNING ? "started" : "closed"));
             }
             state = State.RUNNING;
-            Thread hook = new Thread(this::closeOnShutdown, "polarscale-local-cluster-cleanup");
-            Runtime.getRuntime().addShutdownHook(hook);
-            shutdownHook = hook;
+            shutdownHook = LocalResources.onShutdown(this::closeOnShutdown);
             base = LocalResources.prepareBase(Optional.ofNullable(requestedBase));
-            scaler = ClusterScaler.forCluster(spec());
+            ClusterSpec.Builder spec = ClusterSpec.builder()
+                    .primary(PRIMARY, HOST, LocalResources.freePort(HOST), base.path().resolve(PRIMARY))
+                    .verifyTimeout(verifyTimeout).listener(listener);
+            scaler = ClusterScaler.forCluster(LocalResources.finish(spec, installation, polarDb, base).build());
             primary = scaler.primaryNode();
             nodes.attempting(primary);
             reports.add(scaler.deployPrimary());
@@ -125,7 +121,7 @@ public final class LocalCluster implements AutoCloseable {
             } catch (RuntimeException cleanup) {
                 e.addSuppressed(cleanup);
             }
-            removeShutdownHook();
+            LocalResources.cancel(shutdownHook);
             throw e;
         } finally {
             lock.writeLock().unlock();
@@ -287,18 +283,7 @@ public final class LocalCluster implements AutoCloseable {
         } finally {
             lock.writeLock().unlock();
         }
-        removeShutdownHook();
-    }
-
-    private void removeShutdownHook() {
-        Thread hook = shutdownHook;
-        if (hook != null && Thread.currentThread() != hook) {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the JVM is already running the hooks; the hook will find the cluster closed
-            }
-        }
+        LocalResources.cancel(shutdownHook);
     }
 
     @Override
@@ -324,22 +309,6 @@ public final class LocalCluster implements AutoCloseable {
         nodes.added(node);
         reports.add(r);
         return r;
-    }
-
-    private ClusterSpec spec() {
-        ClusterSpec.Builder spec = ClusterSpec.builder()
-                .primary(PRIMARY, HOST, LocalResources.freePort(HOST), base.path().resolve(PRIMARY))
-                .verifyTimeout(verifyTimeout).listener(listener);
-        if (installation != null) {
-            spec.installation(installation);
-        }
-        if (polarDb) {
-            CommandExecutor local = Executors.local();
-            String osUser = OsUsers.serverUser(local).orElseGet(() -> OsUsers.whoami(local));
-            spec.sharedStorage(SharedStorage.localFileSystem(base.path().resolve("shared_data"), osUser))
-                    .templateCache(PgBinaries.cacheDirectory().resolve("templates"));
-        }
-        return spec.build();
     }
 
     private <T> T whileRunning(java.util.function.Supplier<T> action) {

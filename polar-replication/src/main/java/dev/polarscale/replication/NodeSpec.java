@@ -2,7 +2,7 @@ package dev.polarscale.replication;
 
 import dev.polarscale.core.HostId;
 import dev.polarscale.core.Port;
-import dev.polarscale.core.PostgresNode;
+import dev.polarscale.core.Names;
 import dev.polarscale.core.SlotName;
 
 import java.nio.file.Path;
@@ -97,7 +97,7 @@ public final class NodeSpec {
          * {@code application_name}; the slot is the name with {@code -} turned into {@code _}.
          */
         public Builder name(String name) {
-            this.name = PostgresNode.requireNodeName(name, "node name");
+            this.name = Names.requireNodeName(name, "node name");
             return this;
         }
 

@@ -3,10 +3,16 @@ package dev.polarscale.replication.internal;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.polarscale.core.Command;
+import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.core.CommandResult;
 import dev.polarscale.core.Executors;
+import dev.polarscale.core.OsUsers;
+import dev.polarscale.core.PgBinaries;
+import dev.polarscale.core.PgInstallation;
 import dev.polarscale.core.PolarException;
 import dev.polarscale.core.PostgresNode;
+import dev.polarscale.replication.ClusterSpec;
+import dev.polarscale.storage.SharedStorage;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -55,6 +61,42 @@ public final class LocalResources {
             return new Base(requested.get(), false);
         } catch (IOException e) {
             throw new UncheckedIOException("local cluster - cannot create its base directory", e);
+        }
+    }
+
+    /**
+     * A local cluster's spec: its binaries if given; for PolarDB, shared storage in
+     * local-file-system mode under the base directory and the machine-wide template cache.
+     */
+    public static ClusterSpec.Builder finish(ClusterSpec.Builder spec, PgInstallation installation, boolean polarDb,
+                                             Base base) {
+        if (installation != null) {
+            spec.installation(installation);
+        }
+        if (polarDb) {
+            CommandExecutor local = Executors.local();
+            String osUser = OsUsers.serverUser(local).orElseGet(() -> OsUsers.whoami(local));
+            spec.sharedStorage(SharedStorage.localFileSystem(base.path().resolve("shared_data"), osUser))
+                    .templateCache(PgBinaries.cacheDirectory().resolve("templates"));
+        }
+        return spec;
+    }
+
+    /** Runs {@code cleanup} when the JVM shuts down (Ctrl-C included); returns the hook for {@link #cancel}. */
+    public static Thread onShutdown(Runnable cleanup) {
+        Thread hook = new Thread(cleanup, "polarscale-local-cluster-cleanup");
+        Runtime.getRuntime().addShutdownHook(hook);
+        return hook;
+    }
+
+    /** Unregisters a hook of {@link #onShutdown}, unless it is the one running. */
+    public static void cancel(Thread hook) {
+        if (hook != null && Thread.currentThread() != hook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is already running the hooks; the hook will find the cluster closed
+            }
         }
     }
 

@@ -21,7 +21,37 @@ public final class ConfigRules {
     /** Largest value PostgreSQL accepts for max_connections, max_wal_senders and max_replication_slots. */
     private static final int MAX_BACKENDS = 262143;
 
+    private static final Pattern LIBRARY = Pattern.compile("[A-Za-z0-9_$./-]+");
+    private static final Pattern LISTEN = Pattern.compile("\\*|[A-Za-z0-9._:-]+");
+    private static final Pattern DATADIR = Pattern.compile("(file-dio://|file://)?/.*");
+
     private ConfigRules() {
+    }
+
+    public static String datadir(String datadir) {
+        nonEmpty(Setting.POLAR_DATADIR, datadir);
+        if (!DATADIR.matcher(datadir).matches()) {
+            throw new IllegalArgumentException("invalid polar_datadir '" + GucSyntax.printable(datadir)
+                    + "': expected /<disk>/<dir>/, file-dio:///<path>/ or file:///<path>/");
+        }
+        return datadir;
+    }
+
+    public static String libraries(List<String> libraries) {
+        return list(Setting.SHARED_PRELOAD_LIBRARIES, libraries, LIBRARY);
+    }
+
+    public static String listenAddresses(List<String> addresses) {
+        return list(Setting.LISTEN_ADDRESSES, addresses, LISTEN);
+    }
+
+    /** A {@code primary_conninfo} must name a {@code host} or {@code hostaddr}. */
+    public static ConnInfo conninfo(ConnInfo conninfo) {
+        Objects.requireNonNull(conninfo, "primary_conninfo");
+        if (conninfo.host().isEmpty() && conninfo.get("hostaddr").isEmpty()) {
+            throw new IllegalArgumentException("primary_conninfo '" + conninfo + "' names no host or hostaddr");
+        }
+        return conninfo;
     }
 
     /**
@@ -95,14 +125,15 @@ public final class ConfigRules {
      *
      * @param maskedConninfo shown instead of {@code primary_conninfo}, or {@code null} for the real one
      */
-    public static String render(Map<Setting, String> typed, Map<String, String> other, String maskedConninfo) {
+    public static String render(Map<Setting, String> typed, List<Map.Entry<String, String>> other,
+                                String maskedConninfo) {
         StringBuilder sb = new StringBuilder();
         for (Map.Entry<Setting, String> e : typed.entrySet()) {
             Setting s = e.getKey();
             String v = maskedConninfo != null && s == Setting.PRIMARY_CONNINFO ? maskedConninfo : e.getValue();
             sb.append(s.gucName()).append('=').append(s.kind().quoted() ? GucSyntax.quote(v) : v).append('\n');
         }
-        for (Map.Entry<String, String> e : other.entrySet()) {
+        for (Map.Entry<String, String> e : other) {
             sb.append(e.getKey()).append('=').append(GucSyntax.quote(e.getValue())).append('\n');
         }
         return sb.toString();

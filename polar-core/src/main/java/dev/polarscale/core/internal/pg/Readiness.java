@@ -12,7 +12,7 @@ import java.time.Duration;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
 
-/** Waits until a server answers {@code SELECT version()} over JDBC, failing fast if it exits. */
+/** Connects to a server, and waits until it answers {@code SELECT version()}, failing fast if it exits. */
 public final class Readiness {
     private static final Duration POLL = Duration.ofMillis(20);
 
@@ -23,6 +23,19 @@ public final class Readiness {
     }
 
     private Readiness() {
+    }
+
+    /** A JDBC connection as {@code user}, with connect and login timeouts, named {@code polarscale}. */
+    public static Connection connect(String url, String user, String password, Duration timeout) throws SQLException {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("user", user);
+        p.setProperty("password", password);
+        int secs = (int) Math.max(1, timeout.toSeconds());
+        p.setProperty("connectTimeout", Integer.toString(secs));
+        p.setProperty("loginTimeout", Integer.toString(secs));
+        p.setProperty("socketTimeout", "300");
+        p.setProperty("ApplicationName", "polarscale");
+        return java.sql.DriverManager.getConnection(url, p);
     }
 
     /**
