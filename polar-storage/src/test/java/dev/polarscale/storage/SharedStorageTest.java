@@ -57,7 +57,7 @@ class SharedStorageTest {
     @Test
     void pfsPrepareChecksTheDeviceStartsPfsdAndCreatesOnlyMissingDirectories() {
         RecordingExecutor ex = new RecordingExecutor("node2");
-        ex.on("lsblk", "-J").stdout(resource("/lsblk/tutorial-2.34.json"));
+        ex.on("lsblk").stdout(resource("/lsblk/tutorial.txt"));
         ex.on("pgrep").exit(1).exit(0);
         ex.on("/usr/local/polarstore/pfsd/bin/start_pfsd.sh").exit(0);
         ex.on("pfs", "-C", "disk", "ls", "/nvme1n1/").stdout("  Dir  1  128  Wed Jul 11 00:04:55 2018  polar\n");
@@ -66,7 +66,7 @@ class SharedStorageTest {
         ex.on("pfs", "-C", "disk", "mkdir").exit(0);
         SharedStorage.pfs(PFS, PfsPath.of("/nvme1n1/polar/shared_data"), 100L << 30).prepare(ex);
         assertEquals(List.of(
-                List.of("lsblk", "-J", "-b", "-o", "NAME,MAJ:MIN,RM,SIZE,RO,TYPE,MOUNTPOINT"),
+                List.of("lsblk", "-b", "-P", "-o", "NAME,MAJ:MIN,RM,SIZE,RO,TYPE,MOUNTPOINT,PKNAME"),
                 List.of("pgrep", "-f", "[p]fsdaemon -p nvme1n1( |$)"),
                 List.of("/usr/local/polarstore/pfsd/bin/start_pfsd.sh", "-p", "nvme1n1", "-w", "4"),
                 List.of("pgrep", "-f", "[p]fsdaemon -p nvme1n1( |$)"),
@@ -80,7 +80,7 @@ class SharedStorageTest {
     @Test
     void pfsPrepareOnAnUnformattedDeviceFailsAndNeverFormats() {
         RecordingExecutor ex = new RecordingExecutor("node2");
-        ex.on("lsblk", "-J").stdout(resource("/lsblk/tutorial-2.34.json"));
+        ex.on("lsblk").stdout(resource("/lsblk/tutorial.txt"));
         ex.on("pgrep").exit(0);
         ex.on("pfs", "-C", "disk", "ls").exit(1);
         StorageException e = assertThrows(StorageException.class,
@@ -92,7 +92,7 @@ class SharedStorageTest {
     @Test
     void pfsPrepareRefusesAMountedDeviceBeforeTouchingPfs() {
         RecordingExecutor ex = new RecordingExecutor("node1");
-        ex.on("lsblk", "-J").stdout(resource("/lsblk/tutorial-2.34.json"));
+        ex.on("lsblk").stdout(resource("/lsblk/tutorial.txt"));
         assertThrows(StorageException.class,
                 () -> SharedStorage.pfs(PFS, PfsPath.of("/nvme0n1/shared_data"), 0).prepare(ex));
         assertEquals(1, ex.commands().size());
