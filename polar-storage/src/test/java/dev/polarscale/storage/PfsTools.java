@@ -1,0 +1,82 @@
+package dev.polarscale.storage;
+
+import dev.polarscale.core.Command;
+import dev.polarscale.core.CommandExecutor;
+import dev.polarscale.core.CommandResult;
+import dev.polarscale.core.Executors;
+import org.junit.jupiter.api.Assumptions;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The PFS tools of the engines bundle ({@code $POLARDB_HOME/pfsd/bin}: {@code pfs}, {@code pfsdaemon},
+ * {@code start_pfsd.sh}, {@code stop_pfsd.sh}) for the PFS ITs, which skip with the reason where
+ * they cannot run: not root, no loop device, {@code POLARDB_HOME} unset, {@code libaio} missing.
+ */
+final class PfsTools {
+    private PfsTools() {
+    }
+
+    /** {@code $POLARDB_HOME/pfsd/bin}, after skipping the test unless everything PFS needs is here. */
+    static Path assumeAvailable() {
+        LoopDevice.assumeAvailable();
+        String home = System.getenv("POLARDB_HOME");
+        Assumptions.assumeTrue(home != null && !home.isBlank(),
+                "POLARDB_HOME not set: point it at the PolarDB-PG 15 engines bundle (with pfsd/bin/pfs)");
+        Path bin = Path.of(home, "pfsd", "bin");
+        for (String tool : new String[] {"pfs", "pfsdaemon", "start_pfsd.sh", "stop_pfsd.sh"}) {
+            Assumptions.assumeTrue(Files.isExecutable(bin.resolve(tool)), "no executable " + bin.resolve(tool)
+                    + " (POLARDB_HOME=" + home + " is not the engines bundle with PFS)");
+        }
+        try (CommandExecutor local = Executors.local()) {
+            for (String tool : new String[] {"pfs", "pfsdaemon"}) {
+                CommandResult ldd = local.execute(Command.of("ldd", bin.resolve(tool).toString())
+                        .withTimeout(Duration.ofSeconds(30)));
+                Assumptions.assumeFalse(ldd.stdout().contains("libaio.so.1 => not found"),
+                        tool + " cannot load libaio.so.1: install Debian's libaio1 (.ci/setup.d/30-pfs.sh does)");
+                Assumptions.assumeTrue(ldd.succeeded() && !ldd.stdout().contains("not found"),
+                        tool + " misses a shared library: " + ldd.stdout().strip());
+            }
+        }
+        return bin;
+    }
+
+    /**
+     * The host-wide directories the PFS tools create on first use ({@code start_pfsd.sh}: /var/run/pfs,
+     * /var/run/pfsd, /dev/shm/pfsd; {@code PfsClient.mkfs}: /var/run/pfs). Once /var/run/pfsd exists, every
+     * {@code pfs} command for a device without a pfsd waits 3.7 s for a daemon that is not there, so
+     * a test class removes the ones it created, when no pfsdaemon runs any more.
+     */
+    static final class HostDirs {
+        private static final List<Path> DIRS = List.of(Path.of("/var/run/pfsd"), Path.of("/dev/shm/pfsd"),
+                Path.of("/var/run/pfs"));
+        private final List<Path> absent;
+
+        private HostDirs(List<Path> absent) {
+            this.absent = absent;
+        }
+
+        static HostDirs before() {
+            return new HostDirs(DIRS.stream().filter(d -> !Files.exists(d)).toList());
+        }
+
+        void restore(CommandExecutor local) {
+            boolean daemons = ProcessHandle.allProcesses().anyMatch(h -> h.info().commandLine()
+                    .map(c -> c.contains("pfsdaemon -p ")).orElse(false));
+            if (!daemons) {
+                for (Path d : absent) {
+                    local.execute(Command.of("rm", "-rf", "--", d.toString()));
+                }
+            }
+        }
+    }
+
+    /** The engines' tools as {@link Pfs}: cluster {@code disk}, one pfsd worker (it busy-polls a CPU). */
+    static Pfs pfs(Path bin) {
+        return Pfs.builder().clusterName("disk").pfsCommand(bin.resolve("pfs").toString()).pfsdBinDir(bin)
+                .workers(1).timeout(Duration.ofMinutes(2)).build();
+    }
+}
