@@ -8,6 +8,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -28,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link BlockDevices#requireUsable} on real loop devices made from sparse images: a plain one is
  * accepted; read-only, too small, mounted and partitioned ones are refused, each with its reason.
  */
+@ExtendWith(LoopDevice.Required.class)
 class BlockDevicesIT {
     private static final long GIB = 1L << 30;
 
@@ -43,7 +45,6 @@ class BlockDevicesIT {
 
     @BeforeAll
     static void devices() throws IOException {
-        LoopDevice.assumeAvailable();
         local = Executors.local();
         plain = add(LoopDevice.create(tmp, "plain", "30G", false, false));
         readOnly = add(LoopDevice.create(tmp, "ro", "11G", true, false));

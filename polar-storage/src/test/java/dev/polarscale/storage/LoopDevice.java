@@ -5,6 +5,9 @@ import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.core.CommandResult;
 import dev.polarscale.core.Executors;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -43,17 +47,29 @@ final class LoopDevice implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
-    /**
-     * Skips the calling test unless loop devices can be made here: root, {@code losetup} and a free
-     * loop device. The reason names what is missing.
-     */
-    static void assumeAvailable() {
+    /** Why no loop device can be made here (not root, no free loop device), or empty when one can. */
+    static Optional<String> missing() {
         try (CommandExecutor local = Executors.local()) {
-            Assumptions.assumeTrue(local.execute(Command.of("id", "-u")).stdout().strip().equals("0"),
-                    "not root: loop devices (losetup) and the PFS tools need root");
+            if (!local.execute(Command.of("id", "-u")).stdout().strip().equals("0")) {
+                return Optional.of("not root: loop devices (losetup) and the PFS tools need root");
+            }
             CommandResult free = local.execute(Command.of("losetup", "-f").withTimeout(SHORT));
-            Assumptions.assumeTrue(free.succeeded(), "no free loop device can be made here (losetup -f exited "
-                    + free.exitCode() + ": " + free.stderrTail(2).strip() + ")");
+            if (!free.succeeded()) {
+                return Optional.of("no free loop device can be made here (losetup -f exited " + free.exitCode() + ": "
+                        + free.stderrTail(2).strip() + ")");
+            }
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            return Optional.of("cannot check for loop devices: " + e.getMessage());
+        }
+    }
+
+    /** Disables a test class, with the reason, where {@link #missing()} names one. */
+    static final class Required implements ExecutionCondition {
+        @Override
+        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+            return missing().map(ConditionEvaluationResult::disabled)
+                    .orElseGet(() -> ConditionEvaluationResult.enabled("loop devices can be made"));
         }
     }
 

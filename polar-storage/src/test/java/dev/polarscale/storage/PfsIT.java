@@ -9,6 +9,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,6 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The tests run in order on one device, each leaving the state the next one starts from.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(PfsTools.Required.class)
 class PfsIT {
     @TempDir
     static Path tmp;
@@ -40,7 +42,7 @@ class PfsIT {
 
     @BeforeAll
     static void devices() {
-        Path bin = PfsTools.assumeAvailable();
+        Path bin = PfsTools.bin();
         local = Executors.local();
         hostDirs = PfsTools.HostDirs.before();
         pfs = PfsTools.pfs(bin);

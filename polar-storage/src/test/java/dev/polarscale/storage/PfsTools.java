@@ -4,44 +4,73 @@ import dev.polarscale.core.Command;
 import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.core.CommandResult;
 import dev.polarscale.core.Executors;
-import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The PFS tools of the engines bundle ({@code $POLARDB_HOME/pfsd/bin}: {@code pfs}, {@code pfsdaemon},
- * {@code start_pfsd.sh}, {@code stop_pfsd.sh}) for the PFS ITs, which skip with the reason where
- * they cannot run: not root, no loop device, {@code POLARDB_HOME} unset, {@code libaio} missing.
+ * {@code start_pfsd.sh}, {@code stop_pfsd.sh}) for the PFS ITs, which are disabled with the reason
+ * ({@code @ExtendWith(PfsTools.Required.class)}) where they cannot run: not root, no loop device,
+ * {@code POLARDB_HOME} unset, {@code libaio} missing.
  */
 final class PfsTools {
     private PfsTools() {
     }
 
-    /** {@code $POLARDB_HOME/pfsd/bin}, after skipping the test unless everything PFS needs is here. */
-    static Path assumeAvailable() {
-        LoopDevice.assumeAvailable();
+    /** {@code $POLARDB_HOME/pfsd/bin}; call only where {@link #missing()} is empty. */
+    static Path bin() {
+        return Path.of(System.getenv("POLARDB_HOME"), "pfsd", "bin");
+    }
+
+    /**
+     * Why the PFS ITs cannot run here (no loop device, POLARDB_HOME unset or not the engines bundle,
+     * libaio missing), or empty when they can.
+     */
+    static Optional<String> missing() {
+        Optional<String> loop = LoopDevice.missing();
+        if (loop.isPresent()) {
+            return loop;
+        }
         String home = System.getenv("POLARDB_HOME");
-        Assumptions.assumeTrue(home != null && !home.isBlank(),
-                "POLARDB_HOME not set: point it at the PolarDB-PG 15 engines bundle (with pfsd/bin/pfs)");
-        Path bin = Path.of(home, "pfsd", "bin");
+        if (home == null || home.isBlank()) {
+            return Optional.of("POLARDB_HOME not set: point it at the PolarDB-PG 15 engines bundle (with pfsd/bin/pfs)");
+        }
+        Path bin = bin();
         for (String tool : new String[] {"pfs", "pfsdaemon", "start_pfsd.sh", "stop_pfsd.sh"}) {
-            Assumptions.assumeTrue(Files.isExecutable(bin.resolve(tool)), "no executable " + bin.resolve(tool)
-                    + " (POLARDB_HOME=" + home + " is not the engines bundle with PFS)");
+            if (!Files.isExecutable(bin.resolve(tool))) {
+                return Optional.of("no executable " + bin.resolve(tool) + " (POLARDB_HOME=" + home
+                        + " is not the engines bundle with PFS)");
+            }
         }
         try (CommandExecutor local = Executors.local()) {
             for (String tool : new String[] {"pfs", "pfsdaemon"}) {
                 CommandResult ldd = local.execute(Command.of("ldd", bin.resolve(tool).toString())
                         .withTimeout(Duration.ofSeconds(30)));
-                Assumptions.assumeFalse(ldd.stdout().contains("libaio.so.1 => not found"),
-                        tool + " cannot load libaio.so.1: install Debian's libaio1 (.ci/setup.d/30-pfs.sh does)");
-                Assumptions.assumeTrue(ldd.succeeded() && !ldd.stdout().contains("not found"),
-                        tool + " misses a shared library: " + ldd.stdout().strip());
+                if (ldd.stdout().contains("libaio.so.1 => not found")) {
+                    return Optional.of(tool + " cannot load libaio.so.1: install Debian's libaio1 (.ci/setup.d/30-pfs.sh does)");
+                }
+                if (!ldd.succeeded() || ldd.stdout().contains("not found")) {
+                    return Optional.of(tool + " misses a shared library: " + ldd.stdout().strip());
+                }
             }
         }
-        return bin;
+        return Optional.empty();
+    }
+
+    /** Disables a test class, with the reason, where {@link #missing()} names one. */
+    static final class Required implements ExecutionCondition {
+        @Override
+        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+            return missing().map(ConditionEvaluationResult::disabled)
+                    .orElseGet(() -> ConditionEvaluationResult.enabled("PFS tools, libaio and loop devices are here"));
+        }
     }
 
     /**

@@ -10,6 +10,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
@@ -22,6 +26,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,6 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * after a real {@code initdb}, then a replica's (as the database user).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(PolarInitdbPfsIT.Required.class)
 class PolarInitdbPfsIT {
     private static final Logger LOG = LoggerFactory.getLogger(PolarInitdbPfsIT.class);
 
@@ -51,11 +57,8 @@ class PolarInitdbPfsIT {
 
     @BeforeAll
     static void formattedDeviceWithPfsd() throws IOException {
-        Path pfsdBin = PfsTools.assumeAvailable();
+        Path pfsdBin = PfsTools.bin();
         Path bin = Path.of(System.getenv("POLARDB_HOME"), "bin");
-        Assumptions.assumeTrue(Files.isExecutable(bin.resolve("polar-initdb.sh")),
-                "POLARDB_HOME has no executable bin/polar-initdb.sh");
-        ItSupport.assumeDbUser();
         polardb = PgInstallation.at(bin);
         local = Executors.local();
         hostDirs = PfsTools.HostDirs.before();
@@ -74,6 +77,22 @@ class PolarInitdbPfsIT {
         formatted = client.requireRoomForPrimary(disk.name());
         storage = SharedStorage.pfs(pfs, PfsPath.root(disk.name()).resolve("shared_data"), 0);
         storage.prepare(local);
+    }
+
+    /** The PFS tools, polar-initdb.sh and an OS user to run it as; else disabled with the reason. */
+    static final class Required implements ExecutionCondition {
+        @Override
+        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+            Optional<String> missing = PfsTools.missing();
+            if (missing.isEmpty() && !Files.isExecutable(Path.of(System.getenv("POLARDB_HOME"), "bin", "polar-initdb.sh"))) {
+                missing = Optional.of("POLARDB_HOME has no executable bin/polar-initdb.sh");
+            }
+            if (missing.isEmpty()) {
+                missing = ItSupport.missingDbUser();
+            }
+            return missing.map(ConditionEvaluationResult::disabled)
+                    .orElseGet(() -> ConditionEvaluationResult.enabled("PolarDB-PG 15 with PFS is here"));
+        }
     }
 
     @AfterAll
