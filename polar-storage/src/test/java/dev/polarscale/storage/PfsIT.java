@@ -38,13 +38,18 @@ class PfsIT {
     private static Pfs pfs;
     private static PfsClient client;
     private static DeviceName dev;
-    private static PfsTools.HostDirs hostDirs;
+    private static AutoCloseable hostCleanUp;
 
     @BeforeAll
     static void devices() {
         Path bin = PfsTools.bin();
         local = Executors.local();
-        hostDirs = PfsTools.HostDirs.before();
+        PfsTools.HostDirs hostDirs = PfsTools.HostDirs.before();
+        hostCleanUp = PfsTools.atExit("pfs-it-cleanup", () -> {
+            try (CommandExecutor l = Executors.local()) {
+                hostDirs.restore(l);
+            }
+        });
         pfs = PfsTools.pfs(bin);
         client = pfs.on(local);
         disk = LoopDevice.create(tmp, "pfs", "30G", false, false);
@@ -55,7 +60,7 @@ class PfsIT {
     }
 
     @AfterAll
-    static void cleanUp() {
+    static void cleanUp() throws Exception {
         try {
             if (disk != null) {
                 disk.close();
@@ -66,9 +71,14 @@ class PfsIT {
                     ext4.close();
                 }
             } finally {
-                if (local != null) {
-                    hostDirs.restore(local);
-                    local.close();
+                try {
+                    if (hostCleanUp != null) {
+                        hostCleanUp.close();
+                    }
+                } finally {
+                    if (local != null) {
+                        local.close();
+                    }
                 }
             }
         }

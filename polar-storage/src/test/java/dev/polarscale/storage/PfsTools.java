@@ -92,15 +92,49 @@ final class PfsTools {
             return new HostDirs(DIRS.stream().filter(d -> !Files.exists(d)).toList());
         }
 
+        /** Removes the directories this class created once no pfsdaemon runs; waits up to 10 s for that
+         * (shutdown hooks run in no order: the loop devices' hooks may still be stopping theirs). */
         void restore(CommandExecutor local) {
-            boolean daemons = ProcessHandle.allProcesses().anyMatch(h -> h.info().commandLine()
-                    .map(c -> c.contains("pfsdaemon -p ")).orElse(false));
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            boolean daemons;
+            while ((daemons = ProcessHandle.allProcesses().anyMatch(h -> h.info().commandLine()
+                    .map(c -> c.contains("pfsdaemon -p ")).orElse(false))) && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
             if (!daemons) {
                 for (Path d : absent) {
                     local.execute(Command.of("rm", "-rf", "--", d.toString()));
                 }
             }
         }
+    }
+
+    /**
+     * Runs {@code cleanUp} once: when the returned handle is closed ({@code @AfterAll}), or from a JVM
+     * shutdown hook if the test JVM is ended first.
+     */
+    static AutoCloseable atExit(String name, Runnable cleanUp) {
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable once = () -> {
+            if (done.compareAndSet(false, true)) {
+                cleanUp.run();
+            }
+        };
+        Thread hook = new Thread(once, name);
+        Runtime.getRuntime().addShutdownHook(hook);
+        return () -> {
+            once.run();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs anyway and does nothing more
+            }
+        };
     }
 
     /** The engines' tools as {@link Pfs}: cluster {@code disk}, one pfsd worker (it busy-polls a CPU). */

@@ -47,8 +47,7 @@ class PolarInitdbPfsIT {
     static Path tmp;
     private static LoopDevice disk;
     private static CommandExecutor local;
-    private static PfsTools.HostDirs hostDirs;
-    private static boolean linkedPfs;
+    private static AutoCloseable hostCleanUp;
     private static PgInstallation polardb;
     private static PfsClient client;
     private static SharedStorage storage;
@@ -61,14 +60,22 @@ class PolarInitdbPfsIT {
         Path bin = Path.of(System.getenv("POLARDB_HOME"), "bin");
         polardb = PgInstallation.at(bin);
         local = Executors.local();
-        hostDirs = PfsTools.HostDirs.before();
+        PfsTools.HostDirs hostDirs = PfsTools.HostDirs.before();
         ItSupport.traversable(tmp);
         // polar-initdb.sh 15 runs pfs from this fixed path (pfs=/usr/local/bin/pfs in the script)
         Path scriptPfs = PolarInitdb.SCRIPT_PFS;
-        if (!Files.exists(scriptPfs, LinkOption.NOFOLLOW_LINKS)) {
+        boolean link = !Files.exists(scriptPfs, LinkOption.NOFOLLOW_LINKS);
+        hostCleanUp = PfsTools.atExit("polar-initdb-pfs-it-cleanup", () -> {
+            try (CommandExecutor l = Executors.local()) {
+                if (link) {
+                    l.execute(Command.of("rm", "-f", "--", scriptPfs.toString()));
+                }
+                hostDirs.restore(l);
+            }
+        });
+        if (link) {
             Files.createDirectories(scriptPfs.getParent());
             Files.createSymbolicLink(scriptPfs, pfsdBin.resolve("pfs"));
-            linkedPfs = true;
         }
         disk = LoopDevice.create(tmp, "polar", "30G", false, false);
         Pfs pfs = PfsTools.pfs(pfsdBin);
@@ -96,18 +103,20 @@ class PolarInitdbPfsIT {
     }
 
     @AfterAll
-    static void cleanUp() throws IOException {
+    static void cleanUp() throws Exception {
         try {
             if (disk != null) {
-                disk.close();
+                disk.close(); // first: host directories are removed only when no pfsd runs
             }
         } finally {
-            if (linkedPfs) {
-                Files.deleteIfExists(PolarInitdb.SCRIPT_PFS);
-            }
-            if (local != null) {
-                hostDirs.restore(local);
-                local.close();
+            try {
+                if (hostCleanUp != null) {
+                    hostCleanUp.close();
+                }
+            } finally {
+                if (local != null) {
+                    local.close();
+                }
             }
         }
     }
