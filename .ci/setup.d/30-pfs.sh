@@ -1,6 +1,6 @@
 # Sourced by .ci/run: what the PFS tests of polar-storage need from Debian. `pfs` and `pfsdaemon`
 # link libaio.so.1 (libaio1); mkfs.ext4 (e2fsprogs) makes the "another file system" device,
-# blkid/losetup/lsblk come with util-linux. Only what is missing is installed. Without them (a
+# lsblk and blkid come with util-linux, losetup with mount. Only what is missing is installed. Without them (a
 # user's machine, not root) the PFS ITs skip with their reason.
 pfs_missing=()
 dpkg -s libaio1 >/dev/null 2>&1 || pfs_missing+=(libaio1)
