@@ -12,9 +12,10 @@ import java.util.function.Consumer;
  *
  * <pre>{@code
  * BlockDevice disk = BlockDevices.on(executor).find(DeviceName.of("nvme1n1")).orElseThrow();
- * if (disk.isDisk() && !disk.readOnly() && disk.mountedPaths().isEmpty()) {
- *     // usable for PFS
- * }
+ * disk.type();           // "disk"
+ * disk.mountedPaths();   // [] : nothing on it is mounted
+ * disk.children();       // [] : no partition or volume on it
+ * // BlockDevices.requireUsable applies every rule PFS needs
  * }</pre>
  *
  * @param name       kernel name ({@code nvme1n1}, {@code nvme0n1p1}, {@code dm-0} ...)
@@ -22,7 +23,8 @@ import java.util.function.Consumer;
  * @param removable  the {@code RM} flag
  * @param sizeBytes  size in bytes ({@code lsblk -b})
  * @param readOnly   the {@code RO} flag
- * @param type       {@code disk}, {@code part}, {@code lvm}, {@code loop}, {@code rom} ...
+ * @param type       {@code disk} (also nbd and rbd devices), {@code mpath}, {@code loop}, {@code part},
+ *                   {@code lvm}, {@code crypt}, {@code raid1}, {@code rom} ...
  * @param mountpoint where the OS mounted this device itself, if anywhere
  * @param children   devices stacked on this one, in {@code lsblk} order
  */
@@ -56,6 +58,11 @@ public record BlockDevice(String name, String majMin, boolean removable, long si
     /** Whether {@code TYPE} is {@code disk} (a whole device, not a partition or volume). */
     public boolean isDisk() {
         return "disk".equals(type);
+    }
+
+    /** Whether {@code TYPE} is {@code part}: a partition of another device. */
+    public boolean isPartition() {
+        return "part".equals(type);
     }
 
     /** {@code /dev/<name>}. */

@@ -3,13 +3,19 @@ package dev.polarscale.storage;
 import dev.polarscale.core.Command;
 import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.core.CommandResult;
+import dev.polarscale.core.PolarException.Reason;
+import dev.polarscale.storage.internal.PfsTrace;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The PFS tools on one host. Every {@code pfs} command and both pfsd scripts run
@@ -18,6 +24,8 @@ import java.util.Objects;
  * <pre>{@code
  * PfsClient client = Pfs.builder().clusterName("disk").build().on(executor);
  * DeviceName dev = DeviceName.of("nvme1n1");
+ * client.mkfs(dev, MkfsMode.REFUSE_IF_FORMATTED);        // formats only a provably empty device
+ * client.requireRoomForPrimary(dev);                     // pfs info: enough blocks and inodes for initdb
  * client.ensureDaemonRunning(dev);                      // start_pfsd.sh -p nvme1n1 -w 4 unless running
  * PfsPath shared = PfsPath.root(dev).resolve("shared_data");
  * if (!client.exists(shared)) {
@@ -26,22 +34,64 @@ import java.util.Objects;
  * List<String> names = client.ls(shared);               // pfs -C disk ls /nvme1n1/shared_data/
  * }</pre>
  *
- * <p>Commands, as the PolarDB-FileSystem scripts expect them:
+ * <p>What the PFS tools do, as observed with PolarDB-FileSystem d0c5dc6 (the facts the code relies on):
  * <ul>
- *   <li>{@code start_pfsd.sh -p <dev> -w <n>}: the script reads the device from its second
- *       argument, so {@code -p <dev>} comes first; it exits 1 when a pfsd for the device already runs.</li>
- *   <li>{@code stop_pfsd.sh <dev>}: the device is the first positional argument (no {@code -p});
- *       without an argument the script kills every pfsdaemon on the host, so this class never calls it so.</li>
- *   <li>"running" is {@code pgrep -f '[p]fsdaemon -p <dev>( |$)'}: pfsd runs as
- *       {@code pfsdaemon -p <dev> -w <n> -c ...}; the bracket keeps the pattern from matching the
- *       command line of a shell that carries the pattern itself (SSH), and {@code ( |$)} keeps
- *       {@code nvme1n1} from matching {@code nvme1n10}.</li>
- *   <li>"formatted" is {@code pfs -C <cluster> ls /<dev>/} exiting 0 (a PFS root always lists
- *       {@code .pfs-paxos} and {@code .pfs-journal}).</li>
+ *   <li>{@code pfs} writes its diagnostics not to standard error but to {@code /var/log/pfs-<disk>.log}
+ *       once it mounts the disk; its errors on standard output are one line ({@code ls failed: No such
+ *       file or directory}). Probes therefore run through {@link PfsTrace}, which returns the log lines
+ *       of that very process.</li>
+ *   <li>On an unformatted device {@code pfs ls /<disk>/} prints nothing and exits 5 (EIO); its trace
+ *       says {@code pfs magic mismatch 0 vs 0x5046534348} and {@code pfs mismatch occurs in chunk 0.
+ *       Make sure mkfs has run!}. It says the same on a device holding ext4 (the ext4 superblock is
+ *       at byte 1024, PFS's chunk header is zero there), so "no PFS" is not "empty": {@code blkid -p}
+ *       decides that. A device it cannot read exits 255 ({@code cant open /dev/...}, or
+ *       {@code io failed! error: -5}).</li>
+ *   <li>Without {@code -E 0} a {@code pfs} command first tries the device's pfsd; where
+ *       {@code /var/run/pfsd} exists but no pfsd serves the device it waits 3.7 s for that to time out.
+ *       A pfsd running for an unformatted device dies ({@code Make sure mkfs has run!}) the first time a
+ *       client asks it to mount. The probes use {@code -E 0}: a direct, read-only look at the device.</li>
+ *   <li>{@code pfs mkfs} without {@code -f} refuses a formatted device itself (exit 16, EBUSY), needs
+ *       {@code /var/run/pfs} (else it fails with {@code mkfs failed: No such file or directory}), and
+ *       refuses a device below 10 GiB ({@code pbd disk size must be greater than 10GB!}).</li>
+ *   <li>{@code pfs ls} lists directories only ({@code ls failed: Not a directory} on a file);
+ *       {@link #exists} uses {@code pfs stat}.</li>
+ *   <li>{@code start_pfsd.sh -p <dev> -w <n>} reads the device from its second argument, exits 1 when a
+ *       pfsd for the device already runs, and leaves {@code pfsdaemon} holding its standard output: it
+ *       runs with its output in {@code /var/log/pfsd-<dev>.start.log}, which is then printed. Its pid
+ *       file can hold the pid of a process that forked the daemon (or digits left from an older, longer
+ *       pid): "running" is {@code pgrep -f '[p]fsdaemon -p <dev>( |$)'} instead. The bracket keeps the
+ *       pattern from matching a shell that carries it (SSH); {@code ( |$)} keeps {@code nvme1n1} from
+ *       matching {@code nvme1n10}.</li>
+ *   <li>{@code stop_pfsd.sh <dev>}: the device is the first plain argument (no {@code -p}); without an
+ *       argument the script kills every pfsdaemon on the host, so this class never calls it so.</li>
  * </ul>
  */
 public final class PfsClient {
+    /**
+     * Data blocks (4 MiB) a primary's {@code initdb} plus {@code polar-initdb.sh primary} needs on PFS:
+     * 1,293 were used on PolarDB-PG 15.8.2.0 (5.05 GiB, the 1 GiB WAL segment included); this adds one
+     * more 1 GiB WAL segment (256 blocks).
+     */
+    public static final long PRIMARY_INITDB_BLOCKS = 1550;
+
+    /** Files (inodes and directory entries) that step needs: 1,273 were used; this adds 10 %. */
+    public static final long PRIMARY_INITDB_FILES = 1400;
+
     private static final Logger LOG = LoggerFactory.getLogger(PfsClient.class);
+    private static final Duration SHORT = Duration.ofSeconds(30);
+    private static final String RUN_DIR = "/var/run/pfs";
+    /** Runs a daemon-starting script with its output in a file ($1), then prints the file. */
+    private static final String DETACHED = """
+            log=$1; shift
+            "$@" </dev/null >"$log" 2>&1; rc=$?
+            cat -- "$log"
+            exit "$rc"
+            """;
+    private static final String NO_PFS = "pfs mismatch occurs in chunk 0. Make sure mkfs has run!";
+    private static final String ZERO_MAGIC = "pfs magic mismatch 0 vs ";
+    private static final Pattern INFO_SECTION = Pattern.compile("^(\\w+) Info:$");
+    private static final Pattern INFO_NODE = Pattern.compile(
+            "^\\s*\\(0\\)allocnode: id \\d+, shift \\d+, nchild=(\\d+), nall (\\d+), nfree (\\d+), next -?\\d+$");
 
     private final Pfs pfs;
     private final CommandExecutor executor;
@@ -59,10 +109,21 @@ public final class PfsClient {
         return executor;
     }
 
-    private Command pfsCommand(String... args) {
+    private List<String> pfsArgv(String... args) {
         List<String> argv = new ArrayList<>(List.of(pfs.pfsCommand(), "-C", pfs.clusterName()));
         argv.addAll(List.of(args));
-        return Command.of(argv).withTimeout(pfs.timeout()).privileged();
+        return argv;
+    }
+
+    private Command pfsCommand(String... args) {
+        return Command.of(pfsArgv(args)).withTimeout(pfs.timeout()).privileged();
+    }
+
+    private PfsTrace.Traced traced(DeviceName disk, String what, List<String> argv) {
+        CommandResult r = executor.execute(Command.of(PfsTrace.argv(disk, argv)).withTimeout(pfs.timeout())
+                .privileged());
+        requireTool(r, what);
+        return PfsTrace.parse(r);
     }
 
     /**
@@ -72,18 +133,29 @@ public final class PfsClient {
      */
     public List<String> ls(PfsPath dir) {
         CommandResult r = executor.execute(pfsCommand("ls", dir.asDirectory()));
+        requireTool(r, "ls");
         if (!r.succeeded()) {
-            throw new StorageException(StorageException.Reason.STORAGE_INVALID, executor.host(), executor.host() + " - cannot list PFS directory " + dir.asDirectory()
-                    + " (pfs ls exited " + r.exitCode() + "): " + tail(r));
+            throw new StorageException(Reason.STORAGE_INVALID, executor.host(), executor.host() + " - cannot list PFS directory "
+                    + dir.asDirectory() + " (pfs ls exited " + r.exitCode() + "): " + tail(r));
         }
         return parseLs(r.stdout());
     }
 
-    /** Whether {@code pfs ls} succeeds on the path (a directory or a file). Tool failures (126, 127) throw. */
+    /**
+     * Whether the path (a file or a directory) exists: {@code pfs stat} exits 0, or fails with
+     * {@code No such file or directory}. Any other failure is a {@link StorageException}, not a "no".
+     */
     public boolean exists(PfsPath path) {
-        CommandResult r = executor.execute(pfsCommand("ls", path.toString()));
-        requireTool(r, "ls");
-        return r.succeeded();
+        CommandResult r = executor.execute(pfsCommand("stat", path.toString()));
+        requireTool(r, "stat");
+        if (r.succeeded()) {
+            return true;
+        }
+        if (r.stdout().contains("No such file or directory")) {
+            return false;
+        }
+        throw new StorageException(Reason.DEVICE_STATE_UNKNOWN, executor.host(), executor.host()
+                + " - cannot tell whether PFS path " + path + " exists (pfs stat exited " + r.exitCode() + "): " + tail(r));
     }
 
     /** Creates one directory ({@code pfs mkdir}, no {@code -p}). */
@@ -96,61 +168,208 @@ public final class PfsClient {
         LOG.info("{} - created PFS directory {} in {} ms", executor.host(), dir, ms(start));
     }
 
-    /**
-     * Whether the device already holds a PFS file system: {@code pfs ls /<dev>/} exits 0. Any other
-     * exit is read as "not formatted", except 126/127 (the {@code pfs} tool itself is missing),
-     * which throw. A device PFS cannot read for another reason (pfsd conflicts, I/O errors) thus
-     * looks unformatted: {@link #mkfs} logs the probe's output before it formats.
-     */
-    public boolean isFormatted(DeviceName device) {
-        CommandResult r = executor.execute(pfsCommand("ls", PfsPath.root(device).asDirectory()));
-        requireTool(r, "ls");
-        if (!r.succeeded()) {
-            LOG.info("{} - no PFS on {}: pfs ls exited {}: {}", executor.host(), device, r.exitCode(), tail(r));
+    /** What a direct {@code pfs -E 0 ls /<disk>/} found. */
+    private enum Found { PFS, NO_PFS, OTHER_DATA, UNKNOWN }
+
+    private record Probe(Found found, PfsTrace.Traced traced, String command) {
+    }
+
+    private Probe probePfs(DeviceName device) {
+        List<String> argv = pfsArgv("-E", "0", "ls", PfsPath.root(device).asDirectory());
+        PfsTrace.Traced t = traced(device, "ls", argv);
+        Found found;
+        if (t.result().succeeded()) {
+            found = Found.PFS;
+        } else if (t.result().exitCode() == 5 && t.traced(NO_PFS)) {
+            found = t.traced(ZERO_MAGIC) ? Found.NO_PFS : Found.OTHER_DATA;
+        } else {
+            found = Found.UNKNOWN;
         }
-        return r.succeeded();
+        LOG.debug("{} - {} on {}: {} ({})", executor.host(), String.join(" ", argv), device, found, t.summary());
+        return new Probe(found, t, String.join(" ", argv.subList(1, argv.size())));
     }
 
     /**
-     * Formats the device as PFS ({@code pfs -C <cluster> mkfs [-f] <dev>}): DESTROYS every byte on
-     * it. Only step A2 (the first node of a new cluster) calls this; scale-out never does.
-     * With {@link MkfsMode#REFUSE_IF_FORMATTED} an existing PFS is a {@link StorageException} and
-     * nothing runs; {@link MkfsMode#FORCE_DESTROYING_EXISTING} formats anyway and passes
-     * {@code -f} (PFS's own "force").
+     * Whether the device holds a PFS file system, read directly from the device ({@code pfs -E 0 ls /<dev>/}):
+     * {@code true} when it lists the root, {@code false} when PFS answers that chunk 0 is not PFS
+     * (exit 5, {@code Make sure mkfs has run!}; the device may still hold another file system).
+     *
+     * @throws StorageException {@link Reason#DEVICE_STATE_UNKNOWN} for any other answer (the device is
+     *                          missing or unreadable), with the probe's output; {@link Reason#BINARIES_MISSING}
+     *                          when {@code pfs} cannot run
+     */
+    public boolean isFormatted(DeviceName device) {
+        Objects.requireNonNull(device, "device");
+        Probe p = probePfs(device);
+        return switch (p.found()) {
+            case PFS -> true;
+            case NO_PFS, OTHER_DATA -> false;
+            case UNKNOWN -> throw new StorageException(Reason.DEVICE_STATE_UNKNOWN, executor.host(), executor.host()
+                    + " - cannot tell whether " + device.devicePath() + " holds a PFS file system: pfs " + p.command()
+                    + " gave " + p.traced().summary());
+        };
+    }
+
+    /**
+     * Formats the device as PFS ({@code pfs -C <cluster> mkfs [-f] <dev>}): DESTROYS every byte on it.
+     * Only step A2 (the first node of a new cluster) calls this; scale-out never does.
+     *
+     * <p>In both modes it first refuses a device a pfsd runs for (formatting under a running pfsd
+     * leaves it with the old file system's metadata), with {@link Reason#DEVICE_STATE_UNKNOWN}.
+     *
+     * <p>{@link MkfsMode#REFUSE_IF_FORMATTED} formats only on positive evidence that the device is
+     * empty: {@code blkid -p} finds no file system or partition table signature (it exits 2), AND
+     * {@code pfs -E 0 ls /<dev>/} fails with PFS's own "no file system" answer (exit 5, chunk 0 magic
+     * 0). A signature, a PFS, or other data in chunk 0 is {@link Reason#DEVICE_NOT_EMPTY}; any other
+     * answer (a device that is missing or cannot be read, an unexpected exit) is
+     * {@link Reason#DEVICE_STATE_UNKNOWN}; each message holds what the probe said. Nothing is written then.
+     *
+     * <p>{@link MkfsMode#FORCE_DESTROYING_EXISTING} formats anyway and passes {@code -f} (PFS's own
+     * "force", without which {@code pfs mkfs} refuses a PFS itself) unless PFS answered "no file system".
      */
     public void mkfs(DeviceName device, MkfsMode mode) {
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(mode, "mode");
         long start = System.nanoTime();
-        boolean formatted = isFormatted(device);
-        Command c;
-        if (formatted && mode == MkfsMode.REFUSE_IF_FORMATTED) {
-            throw new StorageException(StorageException.Reason.DEVICE_NOT_EMPTY, executor.host(), executor.host() + " - refusing to format " + device.devicePath()
-                    + ": it already holds a PFS file system (pfs -C " + pfs.clusterName() + " ls /" + device
-                    + "/ succeeds); pass MkfsMode.FORCE_DESTROYING_EXISTING to destroy it");
+        List<String> pids = daemonPids(device);
+        if (!pids.isEmpty()) {
+            throw new StorageException(Reason.DEVICE_STATE_UNKNOWN, executor.host(), executor.host()
+                    + " - refusing to format " + device.devicePath() + ": pfsd runs for it (pid " + String.join(", ", pids)
+                    + "); a running pfsd keeps the mounted file system's metadata: stop it first (stop_pfsd.sh "
+                    + device + ")");
         }
-        if (formatted) {
-            LOG.warn("{} - FORMATTING {} OVER AN EXISTING PFS (forced): all data on it is lost", executor.host(),
-                    device.devicePath());
-            c = pfsCommand("mkfs", "-f", device.name());
+        boolean force;
+        if (mode == MkfsMode.REFUSE_IF_FORMATTED) {
+            requireNoSignature(device);
+            Probe p = probePfs(device);
+            switch (p.found()) {
+                case PFS -> throw new StorageException(Reason.DEVICE_NOT_EMPTY, executor.host(), executor.host()
+                        + " - refusing to format " + device.devicePath() + ": it already holds a PFS file system (pfs -C "
+                        + pfs.clusterName() + " ls /" + device + "/ succeeds); pass MkfsMode.FORCE_DESTROYING_EXISTING to destroy it");
+                case OTHER_DATA -> throw new StorageException(Reason.DEVICE_NOT_EMPTY, executor.host(), executor.host()
+                        + " - refusing to format " + device.devicePath() + ": its first bytes hold data that is not PFS (pfs "
+                        + p.command() + " gave " + p.traced().summary()
+                        + "); pass MkfsMode.FORCE_DESTROYING_EXISTING to destroy it");
+                case UNKNOWN -> throw new StorageException(Reason.DEVICE_STATE_UNKNOWN, executor.host(), executor.host()
+                        + " - refusing to format " + device.devicePath() + ": cannot tell whether it is empty: pfs "
+                        + p.command() + " did not answer \"no file system\" (exit 5, chunk 0 magic 0) but gave "
+                        + p.traced().summary());
+                case NO_PFS -> {
+                }
+            }
+            force = false;
         } else {
-            c = pfsCommand("mkfs", device.name());
+            Probe p = probePfs(device);
+            force = p.found() != Found.NO_PFS;
+            LOG.warn("{} - FORMATTING {} (forced{}): whatever it holds is lost; pfs {} found {}", executor.host(),
+                    device.devicePath(), force ? ", -f" : "", p.command(), p.found());
         }
-        executor.run(c);
+        executor.run(Command.of("mkdir", "-p", RUN_DIR).withTimeout(SHORT).privileged());
+        executor.run(force ? pfsCommand("mkfs", "-f", device.name()) : pfsCommand("mkfs", device.name()));
         LOG.info("{} - formatted {} as PFS in {} ms", executor.host(), device.devicePath(), ms(start));
+    }
+
+    /** {@code blkid -p}: exit 2 with no output is "no signature"; a signature or any doubt throws. */
+    private void requireNoSignature(DeviceName device) {
+        CommandResult r = executor.execute(Command.of("blkid", "-p", "-o", "export", device.devicePath())
+                .withTimeout(SHORT).privileged());
+        if (r.exitCode() == 2 && r.stdout().isBlank()) {
+            return;
+        }
+        if (r.exitCode() == 0 || r.exitCode() == 8) {
+            Map<String, String> found = new LinkedHashMap<>();
+            for (String line : r.stdout().split("\n")) {
+                int eq = line.indexOf('=');
+                if (eq > 0 && !line.startsWith("DEVNAME=")) {
+                    found.put(line.substring(0, eq), line.substring(eq + 1));
+                }
+            }
+            String what = found.containsKey("PTTYPE") && !found.containsKey("TYPE") ? "a partition table" : "a file system";
+            throw new StorageException(Reason.DEVICE_NOT_EMPTY, executor.host(), executor.host() + " - refusing to format "
+                    + device.devicePath() + ": it holds " + what + " (blkid -p" + (r.exitCode() == 8 ? " exited 8, ambivalent" : "")
+                    + ": " + (found.isEmpty() ? tail(r) : found.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                    .reduce((a, b) -> a + " " + b).orElse("")) + "); pass MkfsMode.FORCE_DESTROYING_EXISTING to destroy it");
+        }
+        throw new StorageException(Reason.DEVICE_STATE_UNKNOWN, executor.host(), executor.host() + " - refusing to format "
+                + device.devicePath() + ": cannot tell whether it is empty: blkid -p -o export " + device.devicePath()
+                + " exited " + r.exitCode() + " (" + (tail(r).isEmpty() ? "no output" : tail(r)) + ")");
+    }
+
+    /**
+     * The file system's capacity ({@code pfs -C <cluster> info <dev>}, read directly from the device).
+     *
+     * @throws StorageException {@link Reason#STORAGE_INVALID} when the device holds no PFS,
+     *                          {@link Reason#DEVICE_STATE_UNKNOWN} when it cannot be read
+     */
+    public PfsInfo info(DeviceName device) {
+        Objects.requireNonNull(device, "device");
+        PfsTrace.Traced t = traced(device, "info", pfsArgv("info", device.name()));
+        if (!t.result().succeeded()) {
+            boolean noPfs = t.result().exitCode() == 5 && t.traced(NO_PFS);
+            throw new StorageException(noPfs ? Reason.STORAGE_INVALID : Reason.DEVICE_STATE_UNKNOWN, executor.host(),
+                    executor.host() + " - cannot read the PFS capacity of " + device.devicePath()
+                            + (noPfs ? ": it holds no PFS file system (" : ": pfs info gave (") + t.summary() + ")");
+        }
+        try {
+            return parseInfo(device, t.result().stdout());
+        } catch (IllegalArgumentException e) {
+            throw new StorageException(Reason.OTHER, executor.host(), executor.host() + " - cannot read the output of pfs info "
+                    + device + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The file system's capacity, checked to hold {@code blocks} more 4 MiB data blocks and
+     * {@code files} more files.
+     *
+     * @throws StorageException {@link Reason#DEVICE_UNSUITABLE} naming what is free and what is needed
+     */
+    public PfsInfo requireRoom(DeviceName device, long blocks, long files) {
+        if (blocks < 0 || files < 0) {
+            throw new IllegalArgumentException("blocks and files must not be negative: " + blocks + ", " + files);
+        }
+        PfsInfo info = info(device);
+        if (info.freeBlocks() < blocks || info.freeFiles() < files) {
+            throw new StorageException(Reason.DEVICE_UNSUITABLE, executor.host(), executor.host() + " - PFS on "
+                    + device.devicePath() + " has " + info.freeBlocks() + " free 4 MiB blocks (" + gib(info.freeBytes())
+                    + ") and room for " + info.freeFiles() + " files (of " + info.blocks() + " blocks, " + info.chunks()
+                    + " chunks of 10 GiB); " + blocks + " blocks (" + gib(blocks * PfsInfo.BLOCK_BYTES) + ") and " + files
+                    + " files are needed");
+        }
+        LOG.info("{} - PFS on {} has room: {} free blocks ({}), {} free files; {} blocks and {} files needed",
+                executor.host(), device, info.freeBlocks(), gib(info.freeBytes()), info.freeFiles(), blocks, files);
+        return info;
+    }
+
+    /**
+     * {@link #requireRoom} for what a new primary puts on the shared storage:
+     * {@link #PRIMARY_INITDB_BLOCKS} blocks and {@link #PRIMARY_INITDB_FILES} files. Call it before
+     * deploying a primary; it writes nothing.
+     */
+    public PfsInfo requireRoomForPrimary(DeviceName device) {
+        return requireRoom(device, PRIMARY_INITDB_BLOCKS, PRIMARY_INITDB_FILES);
     }
 
     /** Whether a pfsdaemon for this device runs on the host ({@code pgrep -f}; see the class comment). */
     public boolean isDaemonRunning(DeviceName device) {
-        CommandResult r = executor.execute(Command.of("pgrep", "-f", daemonPattern(device))
-                .withTimeout(Duration.ofSeconds(30)));
+        return !daemonPids(device).isEmpty();
+    }
+
+    private List<String> daemonPids(DeviceName device) {
+        CommandResult r = executor.execute(Command.of("pgrep", "-f", daemonPattern(device)).withTimeout(SHORT));
         if (r.exitCode() == 0) {
-            return true;
+            List<String> pids = new ArrayList<>();
+            for (String line : r.stdout().split("\n")) {
+                if (!line.isBlank()) {
+                    pids.add(line.strip());
+                }
+            }
+            return pids.isEmpty() ? List.of("?") : List.copyOf(pids);
         }
         if (r.exitCode() == 1) {
-            return false;
+            return List.of();
         }
-        throw new StorageException(StorageException.Reason.COMMAND_FAILED, executor.host(), executor.host() + " - cannot tell whether pfsd runs for " + device
+        throw new StorageException(Reason.COMMAND_FAILED, executor.host(), executor.host() + " - cannot tell whether pfsd runs for " + device
                 + " (pgrep exited " + r.exitCode() + "): " + tail(r));
     }
 
@@ -159,11 +378,15 @@ public final class PfsClient {
         return "[p]fsdaemon -p " + device.name().replace(".", "\\.").replace("+", "\\+") + "( |$)";
     }
 
-    /** Starts pfsd for the device ({@code start_pfsd.sh -p <dev> -w <n>}); fails if one already runs. */
+    /**
+     * Starts pfsd for the device ({@code start_pfsd.sh -p <dev> -w <n>}, its output through
+     * {@code /var/log/pfsd-<dev>.start.log}); fails if one already runs.
+     */
     public void startDaemon(DeviceName device) {
         long start = System.nanoTime();
-        executor.run(Command.of(pfs.startScript().toString(), "-p", device.name(), "-w",
-                Integer.toString(pfs.workers())).withTimeout(pfs.timeout()).privileged());
+        executor.run(Command.of("sh", "-c", DETACHED, "sh", "/var/log/pfsd-" + device.name() + ".start.log",
+                pfs.startScript().toString(), "-p", device.name(), "-w", Integer.toString(pfs.workers()))
+                .withTimeout(pfs.timeout()).privileged());
         LOG.info("{} - started pfsd for {} with {} workers in {} ms", executor.host(), device, pfs.workers(),
                 ms(start));
     }
@@ -188,7 +411,7 @@ public final class PfsClient {
         }
         startDaemon(device);
         if (!isDaemonRunning(device)) {
-            throw new StorageException(StorageException.Reason.STORAGE_INVALID, executor.host(), executor.host() + " - start_pfsd.sh succeeded but no pfsdaemon for "
+            throw new StorageException(Reason.STORAGE_INVALID, executor.host(), executor.host() + " - start_pfsd.sh succeeded but no pfsdaemon for "
                     + device + " is running");
         }
         return true;
@@ -205,23 +428,62 @@ public final class PfsClient {
             // type, links, size, weekday, month, day, time, year, name (the name may hold spaces)
             String[] f = line.split("\\s+", 9);
             if (f.length < 9 || !(f[0].equals("File") || f[0].equals("Dir"))) {
-                throw new StorageException(StorageException.Reason.OTHER, null, "unexpected line in pfs ls output: '" + raw + "'");
+                throw new StorageException(Reason.OTHER, null, "unexpected line in pfs ls output: '" + raw + "'");
             }
             names.add(f[8]);
         }
         return List.copyOf(names);
     }
 
+    /**
+     * {@code pfs info} at its default depth: for each of {@code Blktag}, {@code Direntry} and
+     * {@code Inode} a line {@code Xxx Info:} and the root allocation node
+     * {@code (0)allocnode: id 0, shift 0, nchild=<chunks>, nall <all>, nfree <free>, next 0}.
+     */
+    static PfsInfo parseInfo(DeviceName device, String stdout) {
+        Map<String, long[]> nodes = new LinkedHashMap<>();
+        String section = null;
+        for (String raw : stdout.split("\n")) {
+            String line = raw.stripTrailing();
+            Matcher s = INFO_SECTION.matcher(line);
+            Matcher n = INFO_NODE.matcher(line);
+            if (s.matches()) {
+                section = s.group(1);
+            } else if (n.matches() && section != null && !nodes.containsKey(section)) {
+                nodes.put(section, new long[] {Long.parseLong(n.group(1)), Long.parseLong(n.group(2)),
+                        Long.parseLong(n.group(3))});
+            }
+        }
+        long[] bt = nodes.get("Blktag");
+        long[] de = nodes.get("Direntry");
+        long[] in = nodes.get("Inode");
+        if (bt == null || de == null || in == null) {
+            throw new IllegalArgumentException("expected Blktag, Direntry and Inode sections with a (0)allocnode line, got: "
+                    + stdout.strip().replace('\n', '|'));
+        }
+        if (bt[0] != de[0] || bt[0] != in[0] || bt[0] > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("the sections disagree on the chunk count (nchild): " + bt[0] + ", "
+                    + de[0] + ", " + in[0]);
+        }
+        return new PfsInfo(device, (int) bt[0], bt[1], bt[2], de[1], de[2], in[1], in[2]);
+    }
+
     private void requireTool(CommandResult r, String what) {
         if (r.exitCode() == 126 || r.exitCode() == 127) {
-            throw new StorageException(StorageException.Reason.BINARIES_MISSING, executor.host(), executor.host() + " - cannot run " + pfs.pfsCommand() + " " + what
+            throw new StorageException(Reason.BINARIES_MISSING, executor.host(), executor.host() + " - cannot run " + pfs.pfsCommand() + " " + what
                     + " (exit " + r.exitCode() + "): " + tail(r));
         }
     }
 
+    /** The tail of stdout ({@code pfs} prints its one-line errors there) and of stderr. */
     private static String tail(CommandResult r) {
-        String t = r.stderrTail(3).strip();
-        return t.isEmpty() ? CommandResult.tail(r.stdout(), 3).strip() : t;
+        String out = CommandResult.tail(r.stdout(), 2).strip();
+        String err = r.stderrTail(3).strip();
+        return out.isEmpty() ? err : err.isEmpty() ? out : out + " / " + err;
+    }
+
+    private static String gib(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
     }
 
     private static long ms(long startNanos) {

@@ -25,7 +25,20 @@ import java.util.Objects;
  * directory first for both roles, both paths absolute and ending in {@code /}. The local
  * directory is a {@link Path}, which has no trailing slash; exactly one {@code /} is appended
  * to it (no other rewriting: a relative, non-normalised or unsafe path, with spaces or quotes,
- * is rejected). It runs as the database OS user, never root.
+ * is rejected). It runs as the database OS user, except one case:
+ *
+ * <p><b>PFS mode, primary.</b> The script copies the initdb into PFS with {@code pfs cp}, which opens
+ * the block device itself ({@code O_RDWR|O_DIRECT}); as the database user that fails with
+ * {@code cp failed: Input/output error} on a root-only device. So this run is
+ * {@linkplain Command#privileged() privileged}, and afterwards every file in the local directory
+ * that root owns is given back to the database user ({@code chown -R -h --from=root <user>: <dir>},
+ * which leaves the user's own files and symlink targets alone); the local directory must then be
+ * the user's with mode 0700 and hold no root-owned file, else {@link StorageException} with
+ * {@link StorageException.Reason#PERMISSION_DENIED}. The fix-up also runs when the script failed.
+ * A replica's run in PFS mode stays the database user's: it only lists PFS through pfsd.
+ * In PFS mode the script runs {@code /usr/local/bin/pfs}, a path written into it; where that file
+ * is missing it fails ("pfs does not exist"), so this is checked first
+ * ({@link StorageException.Reason#BINARIES_MISSING}).
  *
  * <ul>
  *   <li>{@link #initPrimary}: before, the local directory must hold a fresh {@code initdb}
@@ -51,6 +64,7 @@ import java.util.Objects;
  */
 public final class PolarInitdb {
     private static final Logger LOG = LoggerFactory.getLogger(PolarInitdb.class);
+    private static final Duration SHORT = Duration.ofMinutes(2);
 
     private final PgInstallation installation;
     private final String osUser;
@@ -64,7 +78,7 @@ public final class PolarInitdb {
 
     /**
      * {@code polar-initdb.sh} from {@code installation}'s bin directory, run as {@code osUser}
-     * (not {@code root}). The script is not looked for here: the installation may be on another host.
+     * (not {@code root}; only a primary in PFS mode runs privileged, see the class comment). The script is not looked for here: the installation may be on another host.
      */
     public static PolarInitdb using(PgInstallation installation, String osUser) {
         Objects.requireNonNull(installation, "installation");
@@ -80,15 +94,26 @@ public final class PolarInitdb {
         return new PolarInitdb(installation, osUser, t);
     }
 
-    /** The command {@link #initPrimary} or {@link #initReplica} runs (for logs and tests). */
+    /**
+     * The command {@link #initPrimary} or {@link #initReplica} runs (for logs and tests): as the
+     * database user, or privileged for a primary in PFS mode.
+     */
     public Command command(Path localDir, SharedStorage storage, String role) {
         if (!role.equals("primary") && !role.equals("replica")) {
             throw new IllegalArgumentException("role must be primary or replica: '" + role + "'");
         }
         SafePaths.requireSafeAbsolute(localDir, "local data directory");
-        return Command.of(installation.tool("polar-initdb.sh").toString(), SafePaths.withTrailingSlash(localDir),
-                storage.initdbDirectory(), role, storage.initdbStorageArgument())
-                .asUser(osUser).withTimeout(timeout);
+        Command c = Command.of(installation.tool("polar-initdb.sh").toString(), SafePaths.withTrailingSlash(localDir),
+                storage.initdbDirectory(), role, storage.initdbStorageArgument()).withTimeout(timeout);
+        return privileged(storage, role) ? c.privileged() : c.asUser(osUser);
+    }
+
+    private static boolean pfsMode(SharedStorage storage) {
+        return !storage.configuration().localFsMode();
+    }
+
+    private static boolean privileged(SharedStorage storage, String role) {
+        return pfsMode(storage) && role.equals("primary");
     }
 
     /** Step A6: moves the shared part of a fresh initdb in {@code localDir} to the shared storage. */
@@ -108,13 +133,28 @@ public final class PolarInitdb {
         if (local.exists(localDir.resolve("postmaster.pid"))) {
             throw fail(executor, "primary", localDir, "the local directory has a postmaster.pid: stop the server first");
         }
+        requirePfsTool(executor, storage, local, "primary", localDir);
         requireSharedExists(executor, storage, "primary", localDir);
         List<String> shared = storage.list(executor);
         if (!shared.isEmpty()) {
             throw fail(executor, "primary", localDir, "the shared directory " + storage.initdbDirectory()
                     + " is not empty (" + preview(shared) + ")");
         }
-        run(executor, cmd, "primary");
+        if (cmd.isPrivileged()) {
+            try {
+                run(executor, cmd, "primary");
+            } catch (RuntimeException e) {
+                try {
+                    giveBack(executor, localDir);
+                } catch (RuntimeException again) {
+                    e.addSuppressed(again);
+                }
+                throw e;
+            }
+            giveBack(executor, localDir);
+        } else {
+            run(executor, cmd, "primary");
+        }
         if (!storage.containsFile(executor, "global/pg_control")) {
             throw fail(executor, "primary", localDir, "polar-initdb.sh exited 0 but the shared directory "
                     + storage.initdbDirectory() + " holds no global/pg_control");
@@ -132,6 +172,7 @@ public final class PolarInitdb {
             throw fail(executor, "replica", localDir, "the local directory already holds postgresql.conf; "
                     + "polar-initdb.sh replica needs a directory without it (copy config files afterwards)");
         }
+        requirePfsTool(executor, storage, local, "replica", localDir);
         requireSharedExists(executor, storage, "replica", localDir);
         List<String> before = storage.list(executor);
         run(executor, cmd, "replica");
@@ -146,6 +187,40 @@ public final class PolarInitdb {
             throw fail(executor, "replica", localDir, "polar-initdb.sh exited 0 but left no PG_VERSION in the "
                     + "local directory");
         }
+    }
+
+    /** The path polar-initdb.sh 15 runs {@code pfs} from in PFS mode ({@code pfs=/usr/local/bin/pfs}). */
+    static final Path SCRIPT_PFS = Path.of("/usr/local/bin/pfs");
+
+    private static void requirePfsTool(CommandExecutor executor, SharedStorage storage, HostFiles local, String role,
+                                       Path localDir) {
+        if (pfsMode(storage) && !local.isFile(SCRIPT_PFS)) {
+            throw new StorageException(StorageException.Reason.BINARIES_MISSING, executor.host(), executor.host()
+                    + " - polar-initdb.sh " + role + " for " + localDir + ": in PFS mode the script runs " + SCRIPT_PFS
+                    + " (a path written into it), which does not exist on this host; install the PFS tools there or "
+                    + "link it to the pfs binary");
+        }
+    }
+
+    /**
+     * After a privileged run: root's files in the local directory become the database user's, then
+     * the directory is checked (owner, mode 0700, no root-owned file left).
+     */
+    private void giveBack(CommandExecutor executor, Path localDir) {
+        executor.run(Command.of("chown", "-R", "-h", "--from=root", osUser + ":", localDir.toString())
+                .withTimeout(SHORT).privileged());
+        String got = executor.run(Command.of("stat", "-c", "%U:%a", localDir.toString())
+                .withTimeout(SHORT).privileged()).stdout().strip();
+        String rootOwned = executor.run(Command.of("find", localDir.toString(), "-user", "root", "-print", "-quit")
+                .withTimeout(SHORT).privileged()).stdout().strip();
+        if (!got.equals(osUser + ":700") || !rootOwned.isEmpty()) {
+            throw new StorageException(StorageException.Reason.PERMISSION_DENIED, executor.host(), executor.host()
+                    + " - polar-initdb.sh primary for " + localDir + " ran as root: the local directory should be "
+                    + osUser + "'s with mode 700 and hold no root-owned file, but it is " + got + " (owner:mode)"
+                    + (rootOwned.isEmpty() ? "" : " and " + rootOwned + " belongs to root"));
+        }
+        LOG.info("{} - {} belongs to {} again (mode 700) after the privileged polar-initdb.sh", executor.host(),
+                localDir, osUser);
     }
 
     private void requireSharedExists(CommandExecutor executor, SharedStorage storage, String role, Path localDir) {

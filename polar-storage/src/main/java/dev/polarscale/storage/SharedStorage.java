@@ -40,8 +40,11 @@ public interface SharedStorage {
     }
 
     /**
-     * A directory on a PFS block device; {@link #prepare} requires the device to be a whole,
-     * writable, unmounted disk of at least {@code minimumDeviceBytes}.
+     * A directory on a PFS block device. {@link #prepare} requires the device to pass
+     * {@link BlockDevices#requireUsable} (a whole disk, multipath or loop device, writable, nothing
+     * mounted or stacked on it, at least {@code minimumDeviceBytes} and 10 GiB) and to hold a PFS
+     * already ({@link PfsClient#isFormatted}), then starts pfsd unless it runs and creates the
+     * missing directories. It never formats.
      */
     static SharedStorage pfs(Pfs pfs, PfsPath directory, long minimumDeviceBytes) {
         return new PfsStorage(pfs, directory, minimumDeviceBytes);

@@ -44,6 +44,19 @@ final class ItSupport {
         return dir;
     }
 
+    /** Why commands cannot run as the database user here, or empty when they can. */
+    static java.util.Optional<String> missingDbUser() {
+        try (CommandExecutor local = Executors.local()) {
+            if (!local.execute(Command.of("id", "-u", DB_USER)).succeeded()) {
+                return java.util.Optional.of("OS user '" + DB_USER + "' does not exist on this machine");
+            }
+            if (!local.execute(Command.of("true").asUser(DB_USER)).succeeded()) {
+                return java.util.Optional.of("cannot run commands as '" + DB_USER + "' (not root and no passwordless sudo)");
+            }
+            return java.util.Optional.empty();
+        }
+    }
+
     /** Creates a directory owned by the database user, as a test's starting state. */
     static Path dbUserDir(CommandExecutor local, Path dir) {
         local.run(Command.of("install", "-d", "-m", "0700", "-o", DB_USER, dir.toString()));

@@ -1,6 +1,7 @@
 package dev.polarscale.storage;
 
 import dev.polarscale.core.Command;
+import dev.polarscale.storage.internal.PfsTrace;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -54,45 +55,69 @@ class SharedStorageTest {
                 () -> SharedStorage.pfs(PFS, PfsPath.of("/nvme1n1/"), 0));
     }
 
+    private static final List<String> PROBE = PfsTrace.argv(DeviceName.of("nvme1n1"),
+            List.of("pfs", "-C", "disk", "-E", "0", "ls", "/nvme1n1/"));
+
+    private static void recorded(RecordingExecutor.Rule rule, String name) {
+        rule.reply(Integer.parseInt(resource("/pfs/" + name + ".exit").strip()), resource("/pfs/" + name + ".stdout"),
+                resource("/pfs/" + name + ".stderr"));
+    }
+
     @Test
-    void pfsPrepareChecksTheDeviceStartsPfsdAndCreatesOnlyMissingDirectories() {
+    void pfsPrepareChecksTheDeviceAndItsPfsStartsPfsdAndCreatesOnlyMissingDirectories() {
         RecordingExecutor ex = new RecordingExecutor("node2");
-        ex.on("lsblk", "-J").stdout(resource("/lsblk/tutorial-2.34.json"));
-        ex.on("pgrep").exit(1).exit(0);
-        ex.on("/usr/local/polarstore/pfsd/bin/start_pfsd.sh").exit(0);
-        ex.on("pfs", "-C", "disk", "ls", "/nvme1n1/").stdout("  Dir  1  128  Wed Jul 11 00:04:55 2018  polar\n");
-        ex.on("pfs", "-C", "disk", "ls", "/nvme1n1/polar").exit(0);
-        ex.on("pfs", "-C", "disk", "ls", "/nvme1n1/polar/shared_data").exit(1);
-        ex.on("pfs", "-C", "disk", "mkdir").exit(0);
+        ex.on("lsblk").stdout(resource("/lsblk/tutorial.txt"));
+        recorded(ex.on(PROBE.toArray(String[]::new)), "pfs-ls");
+        ex.on("pgrep").exit(1).reply(0, "9212\n", "");
+        recorded(ex.on("sh", "-c"), "pfsd-start");
+        recorded(ex.on("pfs", "-C", "disk", "stat", "/nvme1n1/polar"), "stat-dir");
+        recorded(ex.on("pfs", "-C", "disk", "stat", "/nvme1n1/polar/shared_data"), "stat-missing");
+        recorded(ex.on("pfs", "-C", "disk", "mkdir"), "pfsd-mkdir");
         SharedStorage.pfs(PFS, PfsPath.of("/nvme1n1/polar/shared_data"), 100L << 30).prepare(ex);
+        List<List<String>> argvs = ex.argvs();
         assertEquals(List.of(
-                List.of("lsblk", "-J", "-b", "-o", "NAME,MAJ:MIN,RM,SIZE,RO,TYPE,MOUNTPOINT"),
+                List.of("lsblk", "-b", "-P", "-o", "NAME,MAJ:MIN,RM,SIZE,RO,TYPE,MOUNTPOINT,PKNAME"),
+                PROBE,
+                List.of("pgrep", "-f", "[p]fsdaemon -p nvme1n1( |$)")), argvs.subList(0, 3));
+        assertEquals(List.of("sh", "/var/log/pfsd-nvme1n1.start.log",
+                "/usr/local/polarstore/pfsd/bin/start_pfsd.sh", "-p", "nvme1n1", "-w", "4"),
+                argvs.get(3).subList(3, argvs.get(3).size()));
+        assertEquals(List.of(
                 List.of("pgrep", "-f", "[p]fsdaemon -p nvme1n1( |$)"),
-                List.of("/usr/local/polarstore/pfsd/bin/start_pfsd.sh", "-p", "nvme1n1", "-w", "4"),
-                List.of("pgrep", "-f", "[p]fsdaemon -p nvme1n1( |$)"),
-                List.of("pfs", "-C", "disk", "ls", "/nvme1n1/"),
-                List.of("pfs", "-C", "disk", "ls", "/nvme1n1/polar"),
-                List.of("pfs", "-C", "disk", "ls", "/nvme1n1/polar/shared_data"),
-                List.of("pfs", "-C", "disk", "mkdir", "/nvme1n1/polar/shared_data")), ex.argvs());
+                List.of("pfs", "-C", "disk", "stat", "/nvme1n1/polar"),
+                List.of("pfs", "-C", "disk", "stat", "/nvme1n1/polar/shared_data"),
+                List.of("pfs", "-C", "disk", "mkdir", "/nvme1n1/polar/shared_data")), argvs.subList(4, argvs.size()));
         assertTrue(ex.argvs().stream().noneMatch(a -> a.contains("mkfs")));
     }
 
     @Test
-    void pfsPrepareOnAnUnformattedDeviceFailsAndNeverFormats() {
+    void pfsPrepareOnAnUnformattedDeviceFailsBeforePfsdStartsAndNeverFormats() {
         RecordingExecutor ex = new RecordingExecutor("node2");
-        ex.on("lsblk", "-J").stdout(resource("/lsblk/tutorial-2.34.json"));
-        ex.on("pgrep").exit(0);
-        ex.on("pfs", "-C", "disk", "ls").exit(1);
+        ex.on("lsblk").stdout(resource("/lsblk/tutorial.txt"));
+        recorded(ex.on(PROBE.toArray(String[]::new)), "fresh-ls");
         StorageException e = assertThrows(StorageException.class,
                 () -> SharedStorage.pfs(PFS, PfsPath.of("/nvme1n1/shared_data"), 0).prepare(ex));
         assertTrue(e.getMessage().startsWith("node2 - /dev/nvme1n1 holds no PFS file system"), e.getMessage());
+        assertEquals(StorageException.Reason.STORAGE_INVALID, e.reason());
+        assertEquals(2, ex.commands().size());
         assertTrue(ex.commands().stream().map(Command::argv).noneMatch(a -> a.contains("mkfs")));
+    }
+
+    @Test
+    void pfsPrepareOnAnUnreadableDeviceIsStateUnknown() {
+        RecordingExecutor ex = new RecordingExecutor("node2");
+        ex.on("lsblk").stdout(resource("/lsblk/tutorial.txt"));
+        recorded(ex.on(PROBE.toArray(String[]::new)), "unbound-ls");
+        StorageException e = assertThrows(StorageException.class,
+                () -> SharedStorage.pfs(PFS, PfsPath.of("/nvme1n1/shared_data"), 0).prepare(ex));
+        assertEquals(StorageException.Reason.DEVICE_STATE_UNKNOWN, e.reason());
+        assertTrue(e.getMessage().contains("io failed! error: -5"), e.getMessage());
     }
 
     @Test
     void pfsPrepareRefusesAMountedDeviceBeforeTouchingPfs() {
         RecordingExecutor ex = new RecordingExecutor("node1");
-        ex.on("lsblk", "-J").stdout(resource("/lsblk/tutorial-2.34.json"));
+        ex.on("lsblk").stdout(resource("/lsblk/tutorial.txt"));
         assertThrows(StorageException.class,
                 () -> SharedStorage.pfs(PFS, PfsPath.of("/nvme0n1/shared_data"), 0).prepare(ex));
         assertEquals(1, ex.commands().size());

@@ -2,7 +2,11 @@ package dev.polarscale.storage.internal;
 
 import dev.polarscale.storage.BlockDevice;
 
-import java.math.BigDecimal;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -13,112 +17,31 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads the output of {@code lsblk -b} with the columns {@code NAME,MAJ:MIN,RM,SIZE,RO,TYPE,MOUNTPOINT}
- * in two forms:
- * <ul>
- *   <li>{@code -J} (util-linux 2.27 and later): since about 2.33 flags are JSON booleans and
- *       sizes numbers; older releases print every value as a string ({@code "rm": "0"},
- *       {@code "size": "107374182400"}). Both are accepted; nesting comes from {@code children}.</li>
- *   <li>{@code -P} ({@code KEY="value"} pairs, one device per line, for releases without
- *       {@code -J}) with an extra {@code PKNAME} column: a line is a child of the latest earlier
- *       line whose {@code NAME} is its {@code PKNAME}. lsblk escapes unsafe bytes as {@code \xHH}.</li>
- * </ul>
- * A missing column or a malformed value is an {@link IllegalArgumentException}: wrong facts about
- * a disk are worse than none.
+ * Reads {@code lsblk -b -P -o NAME,MAJ:MIN,RM,SIZE,RO,TYPE,MOUNTPOINT,PKNAME}: one device per
+ * line as {@code KEY="value"} pairs, a format every util-linux since 2.19 prints (unlike
+ * {@code -J}, which needs 2.27 and changed its value types in 2.33). The tree comes from
+ * {@code PKNAME}: a line is a child of the latest earlier line whose {@code NAME} is its
+ * {@code PKNAME} (a device with two parents, such as a RAID or multipath device, is printed once
+ * below each).
+ *
+ * <p>Escapes: lsblk prints a byte that is unsafe in a shell-quoted value as {@code \xHH} (2.38:
+ * {@code "}, {@code $}, {@code \}, {@code `} and every byte of a non-ASCII character; 2.23 also
+ * the space). The bytes are collected and decoded as UTF-8, so {@code \xc3\xa9} is {@code é}; a
+ * malformed sequence is an error, never a guess. Some releases spell the key {@code MAJ_MIN}.
+ *
+ * <p>A missing column or a malformed value is an {@link IllegalArgumentException}: wrong facts
+ * about a disk are worse than none.
  */
 public final class LsblkParser {
-    /** The columns both forms request, in order. */
-    public static final String COLUMNS = "NAME,MAJ:MIN,RM,SIZE,RO,TYPE,MOUNTPOINT";
+    /** The columns {@code lsblk -o} is asked for, in order. */
+    public static final String COLUMNS = "NAME,MAJ:MIN,RM,SIZE,RO,TYPE,MOUNTPOINT,PKNAME";
 
-    private static final Pattern PAIR = Pattern.compile("([A-Z][A-Z0-9_:%-]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
+    private static final Pattern PAIR = Pattern.compile("([A-Z][A-Z0-9_:%-]*)=\"([^\"]*)\"");
 
     private LsblkParser() {
     }
 
-    /** The top-level devices of {@code lsblk -J -b -o NAME,MAJ:MIN,RM,SIZE,RO,TYPE,MOUNTPOINT}. */
-    public static List<BlockDevice> parseJson(String json) {
-        Object root = Json.parse(json);
-        if (!(root instanceof Map<?, ?> map) || !(map.get("blockdevices") instanceof List<?> list)) {
-            throw new IllegalArgumentException("lsblk JSON has no \"blockdevices\" array");
-        }
-        List<BlockDevice> out = new ArrayList<>();
-        for (Object o : list) {
-            out.add(device(o));
-        }
-        return List.copyOf(out);
-    }
-
-    private static BlockDevice device(Object o) {
-        if (!(o instanceof Map<?, ?> m)) {
-            throw new IllegalArgumentException("lsblk JSON: a device is not an object: " + o);
-        }
-        String name = string(m, "name", false);
-        List<BlockDevice> children = new ArrayList<>();
-        Object kids = m.get("children");
-        if (kids != null) {
-            if (!(kids instanceof List<?> kl)) {
-                throw new IllegalArgumentException("lsblk JSON: \"children\" of " + name + " is not an array");
-            }
-            for (Object k : kl) {
-                children.add(device(k));
-            }
-        }
-        return new BlockDevice(name, string(m, "maj:min", false), flag(m, "rm", name), size(m, name),
-                flag(m, "ro", name), string(m, "type", false),
-                Optional.ofNullable(string(m, "mountpoint", true)), children);
-    }
-
-    private static String string(Map<?, ?> m, String key, boolean nullable) {
-        if (!m.containsKey(key)) {
-            throw new IllegalArgumentException("lsblk JSON: device without \"" + key + "\": " + m);
-        }
-        Object v = m.get(key);
-        if (v == null && nullable) {
-            return null;
-        }
-        if (!(v instanceof String s)) {
-            throw new IllegalArgumentException("lsblk JSON: \"" + key + "\" is not a string: " + v);
-        }
-        return s;
-    }
-
-    private static boolean flag(Map<?, ?> m, String key, String device) {
-        if (!m.containsKey(key)) {
-            throw new IllegalArgumentException("lsblk JSON: device " + device + " without \"" + key + "\"");
-        }
-        Object v = m.get(key);
-        if (v instanceof Boolean b) {
-            return b;
-        }
-        if ("0".equals(v) || (v instanceof BigDecimal d && d.signum() == 0)) {
-            return false;
-        }
-        if ("1".equals(v) || (v instanceof BigDecimal d && d.compareTo(BigDecimal.ONE) == 0)) {
-            return true;
-        }
-        throw new IllegalArgumentException("lsblk JSON: \"" + key + "\" of " + device + " is not a flag: " + v);
-    }
-
-    private static long size(Map<?, ?> m, String device) {
-        if (!m.containsKey("size")) {
-            throw new IllegalArgumentException("lsblk JSON: device " + device + " without \"size\"");
-        }
-        Object v = m.get("size");
-        try {
-            if (v instanceof BigDecimal d) {
-                return d.longValueExact();
-            }
-            if (v instanceof String s && s.matches("\\d{1,19}")) {
-                return Long.parseLong(s);
-            }
-        } catch (ArithmeticException | NumberFormatException e) {
-            // falls through to the error below
-        }
-        throw new IllegalArgumentException("lsblk JSON: \"size\" of " + device
-                + " is not a byte count (was -b given?): " + v);
-    }
-
-    /** The top-level devices of {@code lsblk -b -P -o NAME,MAJ:MIN,RM,SIZE,RO,TYPE,MOUNTPOINT,PKNAME}. */
+    /** The top-level devices, each with the devices stacked on it. */
     public static List<BlockDevice> parsePairs(String text) {
         List<Node> roots = new ArrayList<>();
         List<Node> seen = new ArrayList<>();
@@ -163,7 +86,10 @@ public final class LsblkParser {
                 throw new IllegalArgumentException("lsblk -P line " + lineNo + ": cannot read at column "
                         + (at + 1) + ": " + line);
             }
-            kv.put(m.group(1).replace('_', ':').equals("MAJ:MIN") ? "MAJ:MIN" : m.group(1), unescape(m.group(2)));
+            String key = m.group(1).equals("MAJ_MIN") ? "MAJ:MIN" : m.group(1);
+            if (kv.put(key, unescape(m.group(2), lineNo)) != null) {
+                throw new IllegalArgumentException("lsblk -P line " + lineNo + ": " + key + " twice: " + line);
+            }
             at = m.end();
             while (at < line.length() && line.charAt(at) == ' ') {
                 at++;
@@ -172,24 +98,34 @@ public final class LsblkParser {
         return Collections.unmodifiableMap(kv);
     }
 
-    private static String unescape(String v) {
+    /** {@code \xHH} escapes to bytes, then the whole value decoded as UTF-8. */
+    static String unescape(String v, int lineNo) {
         if (v.indexOf('\\') < 0) {
             return v;
         }
-        StringBuilder sb = new StringBuilder();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         for (int i = 0; i < v.length(); i++) {
             char c = v.charAt(i);
-            if (c == '\\' && i + 3 < v.length() && v.charAt(i + 1) == 'x'
-                    && Character.digit(v.charAt(i + 2), 16) >= 0 && Character.digit(v.charAt(i + 3), 16) >= 0) {
-                sb.append((char) Integer.parseInt(v.substring(i + 2, i + 4), 16));
+            if (c == '\\') {
+                if (i + 3 >= v.length() || v.charAt(i + 1) != 'x'
+                        || Character.digit(v.charAt(i + 2), 16) < 0 || Character.digit(v.charAt(i + 3), 16) < 0) {
+                    throw new IllegalArgumentException("lsblk -P line " + lineNo + ": a \\ that is not a \\xHH escape in '"
+                            + v + "'");
+                }
+                bytes.write(Integer.parseInt(v.substring(i + 2, i + 4), 16));
                 i += 3;
-            } else if (c == '\\' && i + 1 < v.length()) {
-                sb.append(v.charAt(++i));
             } else {
-                sb.append(c);
+                bytes.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
             }
         }
-        return sb.toString();
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes.toByteArray())).toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("lsblk -P line " + lineNo + ": escapes in '" + v
+                    + "' are not UTF-8", e);
+        }
     }
 
     private static final class Node {

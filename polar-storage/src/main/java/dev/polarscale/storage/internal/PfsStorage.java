@@ -18,8 +18,9 @@ import java.util.Objects;
 
 /**
  * A directory on a PFS block device. {@link #prepare} is steps B1, B2 and A5 made idempotent:
- * check the device, start pfsd unless it runs, require an existing PFS (formatting is left to
- * {@link PfsClient#mkfs} on purpose), then create the missing directories one level at a time.
+ * check the device ({@link BlockDevices#requireUsable}), require an existing PFS (formatting is
+ * left to {@link PfsClient#mkfs} on purpose), start pfsd unless it runs, then create the missing
+ * directories one level at a time.
  */
 public final class PfsStorage implements SharedStorage {
     private static final Logger LOG = LoggerFactory.getLogger(PfsStorage.class);
@@ -54,12 +55,13 @@ public final class PfsStorage implements SharedStorage {
         long start = System.nanoTime();
         BlockDevices.on(executor).requireUsable(directory.disk(), minimumDeviceBytes);
         PfsClient client = pfs.on(executor);
-        client.ensureDaemonRunning(directory.disk());
+        // before pfsd starts: a pfsd asked to mount an unformatted device dies
         if (!client.isFormatted(directory.disk())) {
-            throw new StorageException(StorageException.Reason.STORAGE_INVALID, executor.host(), executor.host() + " - " + directory.disk().devicePath()
-                    + " holds no PFS file system; format it once, on the first node only, with "
-                    + "PfsClient.mkfs (scale-out never formats)");
+            throw new StorageException(StorageException.Reason.STORAGE_INVALID, executor.host(), executor.host() + " - "
+                    + directory.disk().devicePath() + " holds no PFS file system; format it once, on the first node "
+                    + "only, with PfsClient.mkfs (scale-out never formats)");
         }
+        client.ensureDaemonRunning(directory.disk());
         PfsPath p = PfsPath.root(directory.disk());
         for (String c : directory.components()) {
             p = p.resolve(c);

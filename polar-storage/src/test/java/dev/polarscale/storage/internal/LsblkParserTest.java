@@ -8,7 +8,6 @@ import java.util.Optional;
 
 import static dev.polarscale.storage.RecordingExecutor.resource;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,30 +20,36 @@ class LsblkParserTest {
             107374182400L, false, "disk", Optional.empty(), List.of());
 
     @Test
-    void readsTheTutorialLayoutFromModernJson() {
-        assertEquals(List.of(TUTORIAL_ROOT_DISK, TUTORIAL_DATA_DISK),
-                LsblkParser.parseJson(resource("/lsblk/tutorial-2.34.json")));
+    void readsTheTutorialLayout() {
+        assertEquals(List.of(TUTORIAL_ROOT_DISK, TUTORIAL_DATA_DISK), LsblkParser.parsePairs(resource("/lsblk/tutorial.txt")));
     }
 
     @Test
-    void readsOldJsonWhereEveryValueIsAString() {
-        List<BlockDevice> got = LsblkParser.parseJson(resource("/lsblk/tutorial-2.32-strings.json"));
+    void readsFlagsAndAMountPointWithASpace() {
         assertEquals(List.of(TUTORIAL_ROOT_DISK, TUTORIAL_DATA_DISK,
                 new BlockDevice("sr0", "11:0", true, 1073741312L, true, "rom", Optional.of("/media/cd rom"), List.of())),
-                got);
+                LsblkParser.parsePairs(resource("/lsblk/tutorial-with-cdrom.txt")));
     }
 
     @Test
-    void readsThisMachinesRecordedOutput() {
-        List<BlockDevice> got = LsblkParser.parseJson(resource("/lsblk/this-machine-2.38.json"));
-        assertFalse(got.isEmpty());
-        for (BlockDevice d : got) {
-            assertTrue(d.sizeBytes() >= 0);
-        }
+    void readsThisMachinesRecordedOutputWithItsEscapesAndPartition() {
+        List<BlockDevice> got = LsblkParser.parsePairs(resource("/lsblk/this-machine-2.38.txt"));
+        assertEquals(List.of("loop0", "loop1", "loop2", "loop3", "loop4", "loop5", "zram0", "vda"),
+                got.stream().map(BlockDevice::name).toList());
+        BlockDevice loop1 = got.get(1);
+        assertEquals("loop", loop1.type());
+        assertEquals(12884901888L, loop1.sizeBytes());
+        // recorded as MOUNTPOINT="/tmp/pfsx/my dir \x22q\x22 \xc3\xa9 \x24x\x5cb"
+        assertEquals(Optional.of("/tmp/pfsx/my dir \"q\" é $x\\b"), loop1.mountpoint());
+        assertTrue(got.get(3).readOnly());
+        BlockDevice loop5 = got.get(5);
+        assertEquals(List.of(new BlockDevice("loop5p1", "259:0", false, 21474836480L, false, "part",
+                Optional.of("/tmp/pfsx/mnt5"), List.of())), loop5.children());
+        assertEquals(Optional.of("/"), got.get(7).mountpoint());
     }
 
     @Test
-    void readsPairsAndRebuildsTheTreeFromPkname() {
+    void rebuildsTheTreeFromPknameAndDecodesOldEscapes() {
         List<BlockDevice> got = LsblkParser.parsePairs(resource("/lsblk/tutorial-pairs-2.23.txt"));
         assertEquals(3, got.size());
         assertEquals(TUTORIAL_ROOT_DISK, got.get(0));
@@ -56,6 +61,14 @@ class LsblkParserTest {
     }
 
     @Test
+    void aDeviceWithTwoParentsIsBelowEach() {
+        List<BlockDevice> got = LsblkParser.parsePairs(resource("/lsblk/composed-san.txt"));
+        assertEquals("mpatha", got.get(1).children().get(0).name());
+        assertEquals("mpath", got.get(2).children().get(0).type());
+        assertEquals(Optional.of("[SWAP]"), got.get(got.size() - 1).mountpoint());
+    }
+
+    @Test
     void acceptsTheShellSafeMajMinSpelling() {
         List<BlockDevice> got = LsblkParser.parsePairs(
                 "NAME=\"vdb\" MAJ_MIN=\"254:16\" RM=\"0\" SIZE=\"1024\" RO=\"0\" TYPE=\"disk\" MOUNTPOINT=\"\" PKNAME=\"\"\n");
@@ -64,25 +77,32 @@ class LsblkParserTest {
 
     @Test
     void rejectsHumanReadableSizes() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LsblkParser.parseJson(
-                "{\"blockdevices\":[{\"name\":\"vda\",\"maj:min\":\"254:0\",\"rm\":false,\"size\":\"256G\","
-                        + "\"ro\":false,\"type\":\"disk\",\"mountpoint\":null}]}"));
-        assertEquals("lsblk JSON: \"size\" of vda is not a byte count (was -b given?): 256G", e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> LsblkParser.parsePairs(
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LsblkParser.parsePairs(
                 "NAME=\"vda\" MAJ:MIN=\"254:0\" RM=\"0\" SIZE=\"256G\" RO=\"0\" TYPE=\"disk\" MOUNTPOINT=\"/\"\n"));
         assertEquals("lsblk -P line 1: SIZE is not a byte count (was -b given?): 256G", e.getMessage());
     }
 
     @Test
-    void rejectsMissingColumnsAndBadFlags() {
-        assertThrows(IllegalArgumentException.class, () -> LsblkParser.parseJson(
-                "{\"blockdevices\":[{\"name\":\"vda\",\"maj:min\":\"254:0\",\"rm\":false,\"size\":1,"
-                        + "\"ro\":false,\"type\":\"disk\"}]}"));
-        assertThrows(IllegalArgumentException.class, () -> LsblkParser.parseJson(
-                "{\"blockdevices\":[{\"name\":\"vda\",\"maj:min\":\"254:0\",\"rm\":\"2\",\"size\":1,"
-                        + "\"ro\":false,\"type\":\"disk\",\"mountpoint\":null}]}"));
-        assertThrows(IllegalArgumentException.class, () -> LsblkParser.parseJson("{\"devices\":[]}"));
+    void rejectsMissingColumnsBadFlagsAndGarbage() {
+        String ok = "NAME=\"vda\" MAJ:MIN=\"254:0\" RM=\"0\" SIZE=\"1\" RO=\"0\" TYPE=\"disk\" MOUNTPOINT=\"\"";
+        assertEquals(1, LsblkParser.parsePairs(ok + "\n").size());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LsblkParser.parsePairs(ok.replace(" MOUNTPOINT=\"\"", "")));
+        assertEquals("lsblk -P line 1: no MOUNTPOINT column", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> LsblkParser.parsePairs(ok.replace("RM=\"0\"", "RM=\"2\"")));
         assertThrows(IllegalArgumentException.class, () -> LsblkParser.parsePairs("NAME=\"vda\" garbage\n"));
-        assertEquals(List.of(), LsblkParser.parseJson("{\"blockdevices\":[]}"));
+        assertThrows(IllegalArgumentException.class, () -> LsblkParser.parsePairs(ok + " NAME=\"vdb\""));
+        assertEquals(List.of(), LsblkParser.parsePairs(""));
+    }
+
+    @Test
+    void escapesAreBytesOfUtf8AndAnythingElseIsRefused() {
+        assertEquals("/mnt/é x", LsblkParser.unescape("/mnt/\\xc3\\xa9\\x20x", 1));
+        assertEquals("a\\b", LsblkParser.unescape("a\\x5cb", 1));
+        assertEquals("plain", LsblkParser.unescape("plain", 1));
+        assertThrows(IllegalArgumentException.class, () -> LsblkParser.unescape("/mnt/\\xc3", 1)); // half a character
+        assertThrows(IllegalArgumentException.class, () -> LsblkParser.unescape("a\\b", 1));
+        assertThrows(IllegalArgumentException.class, () -> LsblkParser.unescape("a\\x4", 1));
+        assertThrows(IllegalArgumentException.class, () -> LsblkParser.unescape("a\\xzz", 1));
     }
 }
