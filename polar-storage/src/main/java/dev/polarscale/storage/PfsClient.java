@@ -4,6 +4,7 @@ import dev.polarscale.core.Command;
 import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.core.CommandResult;
 import dev.polarscale.core.PolarException.Reason;
+import dev.polarscale.storage.internal.PfsOutput;
 import dev.polarscale.storage.internal.PfsTrace;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,8 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The PFS tools on one host. Every {@code pfs} command and both pfsd scripts run
@@ -89,9 +88,6 @@ public final class PfsClient {
             """;
     private static final String NO_PFS = "pfs mismatch occurs in chunk 0. Make sure mkfs has run!";
     private static final String ZERO_MAGIC = "pfs magic mismatch 0 vs ";
-    private static final Pattern INFO_SECTION = Pattern.compile("^(\\w+) Info:$");
-    private static final Pattern INFO_NODE = Pattern.compile(
-            "^\\s*\\(0\\)allocnode: id \\d+, shift \\d+, nchild=(\\d+), nall (\\d+), nfree (\\d+), next -?\\d+$");
 
     private final Pfs pfs;
     private final CommandExecutor executor;
@@ -138,7 +134,7 @@ public final class PfsClient {
             throw new StorageException(Reason.STORAGE_INVALID, executor.host(), executor.host() + " - cannot list PFS directory "
                     + dir.asDirectory() + " (pfs ls exited " + r.exitCode() + "): " + tail(r));
         }
-        return parseLs(r.stdout());
+        return PfsOutput.parseLs(r.stdout());
     }
 
     /**
@@ -311,7 +307,7 @@ public final class PfsClient {
                             + (noPfs ? ": it holds no PFS file system (" : ": pfs info gave (") + t.summary() + ")");
         }
         try {
-            return parseInfo(device, t.result().stdout());
+            return PfsOutput.parseInfo(device, t.result().stdout());
         } catch (IllegalArgumentException e) {
             throw new StorageException(Reason.OTHER, executor.host(), executor.host() + " - cannot read the output of pfs info "
                     + device + ": " + e.getMessage(), e);
@@ -417,61 +413,10 @@ public final class PfsClient {
         return true;
     }
 
-    /** Entry names from {@code pfs ls} output: the last field of each entry line; {@code total ...} skipped. */
-    static List<String> parseLs(String stdout) {
-        List<String> names = new ArrayList<>();
-        for (String raw : stdout.split("\n")) {
-            String line = raw.strip();
-            if (line.isEmpty() || line.startsWith("total ")) {
-                continue;
-            }
-            // type, links, size, weekday, month, day, time, year, name (the name may hold spaces)
-            String[] f = line.split("\\s+", 9);
-            if (f.length < 9 || !(f[0].equals("File") || f[0].equals("Dir"))) {
-                throw new StorageException(Reason.OTHER, null, "unexpected line in pfs ls output: '" + raw + "'");
-            }
-            names.add(f[8]);
-        }
-        return List.copyOf(names);
-    }
-
-    /**
-     * {@code pfs info} at its default depth: for each of {@code Blktag}, {@code Direntry} and
-     * {@code Inode} a line {@code Xxx Info:} and the root allocation node
-     * {@code (0)allocnode: id 0, shift 0, nchild=<chunks>, nall <all>, nfree <free>, next 0}.
-     */
-    static PfsInfo parseInfo(DeviceName device, String stdout) {
-        Map<String, long[]> nodes = new LinkedHashMap<>();
-        String section = null;
-        for (String raw : stdout.split("\n")) {
-            String line = raw.stripTrailing();
-            Matcher s = INFO_SECTION.matcher(line);
-            Matcher n = INFO_NODE.matcher(line);
-            if (s.matches()) {
-                section = s.group(1);
-            } else if (n.matches() && section != null && !nodes.containsKey(section)) {
-                nodes.put(section, new long[] {Long.parseLong(n.group(1)), Long.parseLong(n.group(2)),
-                        Long.parseLong(n.group(3))});
-            }
-        }
-        long[] bt = nodes.get("Blktag");
-        long[] de = nodes.get("Direntry");
-        long[] in = nodes.get("Inode");
-        if (bt == null || de == null || in == null) {
-            throw new IllegalArgumentException("expected Blktag, Direntry and Inode sections with a (0)allocnode line, got: "
-                    + stdout.strip().replace('\n', '|'));
-        }
-        if (bt[0] != de[0] || bt[0] != in[0] || bt[0] > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("the sections disagree on the chunk count (nchild): " + bt[0] + ", "
-                    + de[0] + ", " + in[0]);
-        }
-        return new PfsInfo(device, (int) bt[0], bt[1], bt[2], de[1], de[2], in[1], in[2]);
-    }
-
     private void requireTool(CommandResult r, String what) {
         if (r.exitCode() == 126 || r.exitCode() == 127) {
-            throw new StorageException(Reason.BINARIES_MISSING, executor.host(), executor.host() + " - cannot run " + pfs.pfsCommand() + " " + what
-                    + " (exit " + r.exitCode() + "): " + tail(r));
+            throw new StorageException(Reason.BINARIES_MISSING, executor.host(), executor.host() + " - cannot run "
+                    + pfs.pfsCommand() + " " + what + " (exit " + r.exitCode() + "): " + tail(r));
         }
     }
 

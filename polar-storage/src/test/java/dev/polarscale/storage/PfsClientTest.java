@@ -1,5 +1,6 @@
 package dev.polarscale.storage;
 
+import dev.polarscale.storage.internal.PfsOutput;
 import dev.polarscale.core.Command;
 import dev.polarscale.core.CommandFailedException;
 import dev.polarscale.core.PolarException.Reason;
@@ -268,7 +269,7 @@ class PfsClientTest {
     @Test
     void primaryNeedsMoreThanWhatOneChunkHasLeftAfterAnInitdb() {
         // a 10 GiB device (one chunk) after mkfs: 2,560 blocks less the journal and paxos; a primary's initdb took 1,293
-        PfsInfo oneChunk = PfsClient.parseInfo(LOOP3, """
+        PfsInfo oneChunk = PfsOutput.parseInfo(LOOP3, """
                 Blktag Info:
                  (0)allocnode: id 0, shift 0, nchild=1, nall 2560, nfree 1007, next 0
                 Direntry Info:
@@ -282,10 +283,10 @@ class PfsClientTest {
 
     @Test
     void parseInfoRejectsWhatItCannotRead() {
-        assertThrows(IllegalArgumentException.class, () -> PfsClient.parseInfo(LOOP3, "Blktag Info:\n"));
-        assertThrows(IllegalArgumentException.class, () -> PfsClient.parseInfo(LOOP3,
+        assertThrows(IllegalArgumentException.class, () -> PfsOutput.parseInfo(LOOP3, "Blktag Info:\n"));
+        assertThrows(IllegalArgumentException.class, () -> PfsOutput.parseInfo(LOOP3,
                 resource("/pfs/pfs-info.stdout").replaceFirst("nchild=3, nall 6144", "nchild=2, nall 6144")));
-        assertThrows(IllegalArgumentException.class, () -> PfsClient.parseInfo(LOOP3,
+        assertThrows(IllegalArgumentException.class, () -> PfsOutput.parseInfo(LOOP3,
                 resource("/pfs/pfs-info.stdout").replace("nfree 7420", "nfree 7681")));
     }
 
@@ -444,8 +445,8 @@ class PfsClientTest {
     @Test
     void parseLsKeepsNamesWithSpacesAndRejectsUnknownLines() {
         assertEquals(List.of("a b"),
-                PfsClient.parseLs("  File  1     1   Mon Jul 30 17:42:19 2018  a b\ntotal 1 (unit: 512Bytes)\n"));
-        assertEquals(List.of(".pfs-paxos", ".pfs-journal"), PfsClient.parseLs(resource("/pfs/pfs-ls.stdout")));
-        assertThrows(StorageException.class, () -> PfsClient.parseLs("Segmentation fault\n"));
+                PfsOutput.parseLs("  File  1     1   Mon Jul 30 17:42:19 2018  a b\ntotal 1 (unit: 512Bytes)\n"));
+        assertEquals(List.of(".pfs-paxos", ".pfs-journal"), PfsOutput.parseLs(resource("/pfs/pfs-ls.stdout")));
+        assertThrows(StorageException.class, () -> PfsOutput.parseLs("Segmentation fault\n"));
     }
 }
