@@ -14,7 +14,7 @@ import java.util.Objects;
  * here.run(Command.of("initdb", "-D", "/var/lib/polar/primary").asUser("postgres"));
  *
  * try (CommandExecutor db2 = Executors.ssh(SshTarget.builder().host("db2").user("polar")
- *              .privateKeyFile(Path.of("/etc/polarscale/id_ecdsa")).build());
+ *              .privateKeyFile(Path.of("/etc/polarscale/id_ed25519")).build());
  *      CommandExecutor pg = Executors.container(db2, ContainerTarget.docker("polar-replica1").build())) {
  *     pg.run(Command.of("pg_ctl", "-D", "/data", "promote").asUser("postgres"));
  * }

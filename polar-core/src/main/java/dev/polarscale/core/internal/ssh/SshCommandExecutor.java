@@ -18,9 +18,7 @@ import org.apache.sshd.client.keyverifier.KnownHostsServerKeyVerifier;
 import org.apache.sshd.client.keyverifier.ServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.SshConstants;
-import org.apache.sshd.common.config.keys.FilePasswordProvider;
 import org.apache.sshd.common.config.keys.KeyUtils;
-import org.apache.sshd.common.keyprovider.FileKeyPairProvider;
 import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
 import org.apache.sshd.common.util.buffer.Buffer;
 import org.slf4j.Logger;
@@ -278,19 +276,11 @@ public final class SshCommandExecutor implements CommandExecutor {
         target.keyPair().ifPresent(keys::add);
         if (target.privateKeyFile().isPresent()) {
             Path file = target.privateKeyFile().get();
-            FileKeyPairProvider provider = new FileKeyPairProvider(file);
-            if (keyPassphrase != null) {
-                provider.setPasswordFinder(FilePasswordProvider.of(keyPassphrase));
-            }
             try {
-                provider.loadKeys(null).forEach(keys::add);
-            } catch (RuntimeException e) {
+                keys.addAll(PrivateKeyFiles.load(file, keyPassphrase));
+            } catch (PrivateKeyFiles.KeyFileException e) {
                 throw new SshException(target.host(), target.port(), PolarException.Reason.AUTH_FAILED,
-                        name + " - cannot load private key file " + file + ": " + rootMessage(e), e);
-            }
-            if (keys.isEmpty()) {
-                throw new SshException(target.host(), target.port(), PolarException.Reason.AUTH_FAILED,
-                        name + " - no key found in private key file " + file, null);
+                        name + " - " + e.getMessage(), e);
             }
         }
         return keys.isEmpty() ? KeyIdentityProvider.EMPTY_KEYS_PROVIDER
