@@ -2,6 +2,7 @@ package dev.polarscale.core;
 
 import dev.polarscale.core.rig.HostRig;
 import dev.polarscale.core.rig.RigHost;
+import dev.polarscale.core.rig.WithHostRig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * PostgreSQL servers on two hosts of the {@link HostRig}, driven from this JVM only through
  * {@code Executors.ssh} and {@link PostgresNode}: the same port and data directory path on both
  * hosts (their own network, /run, /dev/shm and /srv), reached by JDBC at each host's address.
+ * The rig comes from {@link WithHostRig}.
  */
+@WithHostRig(hosts = 2)
 class PostgresNodeOverSshIT {
     /** This machine's PostgreSQL, which every host sees at the same path. */
     private static final Path PG_BIN = Path.of("/usr/lib/postgresql/15/bin");
@@ -32,24 +35,19 @@ class PostgresNodeOverSshIT {
     private static final List<PostgresNode> nodes = new ArrayList<>();
 
     @BeforeAll
-    static void startRig() {
-        rig = HostRig.start(2);
+    static void checkBinaries(HostRig started) {
+        rig = started;
         assumeTrue(rig.host(0).exec("test", "-x", PG_BIN.resolve("postgres").toString()).succeeded(),
                 "the hosts need PostgreSQL 15 at " + PG_BIN);
     }
 
+    /** Before the extension closes the rig (which would kill the servers anyway). */
     @AfterAll
     static void stopAll() {
-        try {
-            for (PostgresNode n : nodes) {
-                n.stop(PostgresNode.StopMode.IMMEDIATE);
-            }
-            executors.forEach(CommandExecutor::close);
-        } finally {
-            if (rig != null) {
-                rig.close();
-            }
+        for (PostgresNode n : nodes) {
+            n.stop(PostgresNode.StopMode.IMMEDIATE);
         }
+        executors.forEach(CommandExecutor::close);
     }
 
     private static PostgresNode node(RigHost host) {

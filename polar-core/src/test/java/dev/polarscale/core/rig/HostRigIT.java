@@ -15,7 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -129,6 +131,39 @@ class HostRigIT {
         assertTrue(Files.isExecutable(postgres), "the control JVM's own view is unchanged");
     }
 
+    /** POLARDB_HOME (set by CI) is visible in the hosts, at its own path, and hidden by the control prefix. */
+    @Test
+    void polarDbIsVisibleInHostsAndHiddenFromTheControlPrefix() {
+        String home = System.getenv("POLARDB_HOME");
+        org.junit.jupiter.api.Assumptions.assumeTrue(home != null && Files.isDirectory(Path.of(home)),
+                "POLARDB_HOME names no PolarDB installation");
+        List<String> test = List.of("test", "-x", home + "/bin/postgres");
+        assertEquals(0, h1.exec(test).exitCode(), "a host sees " + home);
+        List<String> hidden = new ArrayList<>(rig.withoutServerBinaries());
+        hidden.addAll(test);
+        assertEquals(1, Executors.local().execute(Command.of(hidden).withTimeout(Duration.ofSeconds(30))).exitCode());
+    }
+
+    /** A directory below /tmp (as CI's POLARDB_HOME may be) stays visible in the hosts when asked; the rest of /tmp does not. */
+    @Test
+    void aDirectoryBelowTmpStaysVisibleWhenAsked() throws IOException {
+        Path keep = Files.createTempDirectory("rig-keep");
+        Path other = Files.createTempDirectory("rig-other");
+        try {
+            Files.writeString(keep.resolve("tool"), "x");
+            try (HostRig own = HostRig.builder().hosts(1).withoutSharedDirectory().visibleInHosts(keep).start()) {
+                RigHost h = own.host(0);
+                assertEquals(0, h.exec("test", "-f", keep.resolve("tool").toString()).exitCode());
+                assertEquals(1, h.exec("test", "-e", other.toString()).exitCode());
+                assertEquals("", h.exec("ls", "-A", HostRig.SHARED_DIR.toString()).stdout(), "no shared directory");
+            }
+        } finally {
+            Files.deleteIfExists(keep.resolve("tool"));
+            Files.deleteIfExists(keep);
+            Files.deleteIfExists(other);
+        }
+    }
+
     /**
      * A killed host drops its sessions (CONNECTION_LOST), refuses new ones at once
      * (HOST_UNREACHABLE), and after a restart has a fresh /tmp but the same data and host key.
@@ -215,12 +250,19 @@ class HostRigIT {
         String bridge = HostRig.NAME_PREFIX + own.id();
         Path dir = HostRig.STATE_ROOT.resolve("r" + own.id());
         List<String> namespaces;
+        Set<ProcessHandle> inside = new HashSet<>();
         try {
             try (CommandExecutor ssh = h.ssh()) {
                 ssh.run(Command.of("sh", "-c", "setsid sleep 1000 </dev/null >/dev/null 2>&1 &"));
             }
             namespaces = new ArrayList<>(own.namespaces());
             assertEquals(5, namespaces.size(), namespaces.toString());
+            for (String ns : namespaces) {
+                String[] kindInode = ns.split(":");
+                HostRig.processesIn(kindInode[0], Long.parseLong(kindInode[1]))
+                        .forEach(pid -> ProcessHandle.of(pid).ifPresent(inside::add));
+            }
+            assertTrue(inside.size() >= 3, "sshd, its session and the daemon: " + inside);
             assertTrue(ipNames("netns", "list").contains(netns));
             assertTrue(ipNames("-o", "link", "show").containsAll(List.of(netns, bridge)));
         } finally {
@@ -230,11 +272,10 @@ class HostRigIT {
         }
         own.close();
 
-        for (String ns : namespaces) {
-            String[] kindInode = ns.split(":");
-            assertEquals(List.of(), HostRig.processesIn(kindInode[0], Long.parseLong(kindInode[1])),
-                    "processes left in namespace " + ns);
-        }
+        // every process that was in the host's namespaces is gone (ProcessHandle.isAlive also checks
+        // the start time, so a reused PID does not count; namespace inode numbers are reused too)
+        assertEquals(List.of(), inside.stream().filter(ProcessHandle::isAlive).map(p -> p.pid() + " "
+                + p.info().commandLine().orElse("?")).toList(), "processes left of the rig's host");
         assertFalse(ipNames("netns", "list").contains(netns), "network namespace left");
         List<String> links = ipNames("-o", "link", "show");
         assertFalse(links.contains(bridge) || links.contains(netns), "bridge or veth left: " + links);
