@@ -366,7 +366,9 @@ public final class HostRig implements AutoCloseable {
         if (pid > 0) {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         }
-        killNetnsProcesses(host.netns());
+        // unshare (our child, itself in the host's network namespace) reaps the init once the kernel
+        // has killed the PID namespace; killed before that, it would leave the init a zombie under
+        // a PID 1 that may never reap it. So: wait for it first, then sweep the network namespace.
         Process p = host.unshare;
         if (p != null) {
             try {
@@ -378,6 +380,7 @@ public final class HostRig implements AutoCloseable {
                 throw new IllegalStateException("interrupted while killing " + host, e);
             }
         }
+        killNetnsProcesses(host.netns());
         host.unshare = null;
         host.initPid = 0;
         LOG.info("rig {} - {} killed in {} ms", id, host.name(), millisSince(t0));
@@ -857,6 +860,11 @@ public final class HostRig implements AutoCloseable {
         Optional<String> keygen = SshKeygen.unavailableReason();
         if (keygen.isPresent()) {
             return keygen;
+        }
+        for (Path mountPoint : List.of(Path.of("/srv"), Path.of("/etc/ssh"))) {
+            if (!Files.isDirectory(mountPoint)) {
+                return Optional.of(mountPoint + " does not exist: the hosts mount their own over it");
+            }
         }
         for (String tool : List.of("ip", "unshare", "nsenter", "mount")) {
             if (which(tool).isEmpty()) {

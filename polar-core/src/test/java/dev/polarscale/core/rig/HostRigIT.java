@@ -274,8 +274,8 @@ class HostRigIT {
 
         // every process that was in the host's namespaces is gone (ProcessHandle.isAlive also checks
         // the start time, so a reused PID does not count; namespace inode numbers are reused too)
-        assertEquals(List.of(), inside.stream().filter(ProcessHandle::isAlive).map(p -> p.pid() + " "
-                + p.info().commandLine().orElse("?")).toList(), "processes left of the rig's host");
+        assertEquals(List.of(), inside.stream().filter(ProcessHandle::isAlive).map(HostRigIT::describe).toList(),
+                "processes left of the rig's host");
         assertFalse(ipNames("netns", "list").contains(netns), "network namespace left");
         List<String> links = ipNames("-o", "link", "show");
         assertFalse(links.contains(bridge) || links.contains(netns), "bridge or veth left: " + links);
@@ -337,6 +337,16 @@ class HostRigIT {
             names.add(links ? line.split(":\\s+", 3)[1].split("@")[0] : line.trim().split("\\s+")[0]);
         }
         return names;
+    }
+
+    /** PID, name, state and parent from /proc, for a failure message. */
+    private static String describe(ProcessHandle p) {
+        try {
+            return p.pid() + " " + Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status")).stream()
+                    .filter(l -> l.matches("(Name|State|PPid|NSpid):.*")).toList();
+        } catch (IOException e) {
+            return p.pid() + " (gone: " + e + ")";
+        }
     }
 
     private static void run(String... argv) {
