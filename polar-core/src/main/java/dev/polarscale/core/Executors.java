@@ -14,7 +14,7 @@ import java.util.Objects;
  * here.run(Command.of("initdb", "-D", "/var/lib/polar/primary").asUser("postgres"));
  *
  * try (CommandExecutor db2 = Executors.ssh(SshTarget.builder().host("db2").user("polar")
- *              .privateKeyFile(Path.of("/etc/polarscale/id_ecdsa")).build());
+ *              .privateKeyFile(Path.of("/etc/polarscale/id_ed25519")).build());
  *      CommandExecutor pg = Executors.container(db2, ContainerTarget.docker("polar-replica1").build())) {
  *     pg.run(Command.of("pg_ctl", "-D", "/data", "promote").asUser("postgres"));
  * }
@@ -38,9 +38,10 @@ public final class Executors {
      * any user switch, as the local executor does.
      *
      * <p>On timeout the executor asks the server to SIGKILL the command (the SSH "signal"
-     * request), then closes the channel and throws {@link CommandTimeoutException}. Servers that
-     * ignore the request leave the command running until it next writes to the closed channel;
-     * children it started are not signalled. Close the executor to close the connection.
+     * request), closes the channel, and SIGKILLs the command's process group through a second
+     * channel (OpenSSH ignores the signal request for root logins), then throws
+     * {@link CommandTimeoutException}. Children that left the process group (daemons that called
+     * {@code setsid}) are not killed. Close the executor to close the connection.
      *
      * @throws SshException from {@code execute}: cannot connect, host key rejected, login
      *                      refused, or the connection dropped mid-command

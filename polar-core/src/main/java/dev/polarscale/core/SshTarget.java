@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * SshTarget db1 = SshTarget.builder()
  *         .host("db1.example.com")
  *         .user("polar")
- *         .privateKeyFile(Path.of(System.getProperty("user.home"), ".ssh", "id_ecdsa"))
+ *         .privateKeyFile(Path.of(System.getProperty("user.home"), ".ssh", "id_ed25519"))
  *         .connectTimeout(Duration.ofSeconds(5))
  *         .build();
  * try (CommandExecutor remote = Executors.ssh(db1)) {
@@ -32,6 +32,13 @@ import java.util.regex.Pattern;
  * prints them). An unknown or changed key fails the connection with
  * {@link SshException.Reason#HOST_KEY_REJECTED}; the file is never modified.
  * {@link Builder#acceptAnyHostKeyInsecurely()} turns checking off for throw-away test hosts.
+ *
+ * <p><b>Key files.</b> What {@code ssh-keygen} writes: Ed25519 (its default), ECDSA (P-256,
+ * P-384, P-521) and RSA keys, in the OpenSSH format (the default), PEM ({@code -m PEM}) or PKCS#8
+ * ({@code -m PKCS8}, also {@code openssl genpkey}), each with or without a passphrase. The file is
+ * read when the executor first connects; a wrong or missing passphrase, a {@code .pub} file or an
+ * unsupported key type (DSA, FIDO security keys) fails that connection with
+ * {@link SshException.Reason#AUTH_FAILED} and a message naming the file and, for a type, the type.
  *
  * <p><b>Secrets.</b> The password and the key passphrase are never logged and never appear in
  * {@link #toString()} or in exception messages; this class has no public getter for them.
@@ -202,7 +209,10 @@ public final class SshTarget {
             return this;
         }
 
-        /** An unencrypted private key file (OpenSSH or PEM format); it must be readable now. */
+        /**
+         * A private key file without a passphrase (see "Key files" above); it must be readable
+         * now and is parsed on the first connect.
+         */
         public Builder privateKeyFile(Path file) {
             Objects.requireNonNull(file, "file");
             if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
@@ -213,7 +223,10 @@ public final class SshTarget {
             return this;
         }
 
-        /** An encrypted private key file and its passphrase (a secret, never logged). */
+        /**
+         * A private key file encrypted with {@code passphrase} (a secret: never logged, never in a
+         * message); parsed and decrypted on the first connect.
+         */
         public Builder privateKeyFile(Path file, String passphrase) {
             Objects.requireNonNull(passphrase, "passphrase");
             if (passphrase.isEmpty()) {

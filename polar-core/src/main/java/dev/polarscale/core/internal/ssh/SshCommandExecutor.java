@@ -13,14 +13,13 @@ import dev.polarscale.core.internal.exec.IdentitySwitch;
 import dev.polarscale.core.internal.exec.LineTee;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
 import org.apache.sshd.client.keyverifier.KnownHostsServerKeyVerifier;
 import org.apache.sshd.client.keyverifier.ServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.SshConstants;
-import org.apache.sshd.common.config.keys.FilePasswordProvider;
 import org.apache.sshd.common.config.keys.KeyUtils;
-import org.apache.sshd.common.keyprovider.FileKeyPairProvider;
 import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
 import org.apache.sshd.common.util.buffer.Buffer;
 import org.slf4j.Logger;
@@ -28,12 +27,14 @@ import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PublicKey;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -51,8 +52,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>The exec request carries a string, so the argv is quoted argument by argument with
  * {@link ShellQuoting} and prefixed with {@code exec} (and {@code cd 'dir' &&} for a working
  * directory). {@code exec} makes the program replace the login shell, so the "signal" request
- * sent on timeout reaches the program itself. Nothing is read from {@code ~/.ssh/config} and no
- * default identity is loaded: only what the {@link SshTarget} names is used.
+ * sent on timeout reaches the program itself. Before that, the shell reports its PID on stderr
+ * ({@link RemotePidFilter} takes the line out again), because OpenSSH ignores the signal request
+ * for root logins: on timeout the executor then kills the process group that PID leads through a
+ * second channel. Nothing is read from {@code ~/.ssh/config} and no default identity is loaded:
+ * only what the {@link SshTarget} names is used.
  */
 public final class SshCommandExecutor implements CommandExecutor {
     private static final Logger LOG = LoggerFactory.getLogger(SshCommandExecutor.class);
@@ -103,22 +107,23 @@ public final class SshCommandExecutor implements CommandExecutor {
         OutputListener listener = command.outputListener().orElse(null);
         LineTee out = new LineTee(listener, OutputListener.Stream.STDOUT);
         LineTee err = new LineTee(listener, OutputListener.Stream.STDERR);
+        RemotePidFilter errWithPid = new RemotePidFilter(err);
         byte[] stdin = command.stdin().orElse(new byte[0]);
 
         LOG.debug("{} - run: {}", name, command);
-        ChannelExec channel = openChannel(line, stdin, out, err, command);
+        ChannelExec channel = openChannel(errWithPid.reportCommand() + line, stdin, out, errWithPid, command);
         long start = System.nanoTime();
         CompletableFuture<Void> done = new CompletableFuture<>();
         channel.addCloseFutureListener(f -> done.complete(null));
         try {
             done.get(command.timeout().toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-            abort(channel);
+            abort(channel, errWithPid);
             throw new CommandTimeoutException(name, command.redactedArgv(), command.timeout(),
                     name + " - command timed out after " + command.timeout().toMillis()
                             + " ms; sent SIGKILL and closed the channel: " + command);
         } catch (InterruptedException e) {
-            abort(channel);
+            abort(channel, errWithPid);
             Thread.currentThread().interrupt();
             throw new PolarException(PolarException.Reason.INTERRUPTED, null, name, null,
                     name + " - interrupted while running " + command, e);
@@ -127,7 +132,7 @@ public final class SshCommandExecutor implements CommandExecutor {
         }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         out.close();
-        err.close();
+        closeQuietly(errWithPid);
 
         Integer status = channel.getExitStatus();
         String signal = channel.getExitSignal();
@@ -153,7 +158,7 @@ public final class SshCommandExecutor implements CommandExecutor {
      * Opens an exec channel, reconnecting once if the cached session turns out to be dead. A
      * channel that failed to open never ran its command, so the retry cannot run it twice.
      */
-    private ChannelExec openChannel(String line, byte[] stdin, LineTee out, LineTee err, Command command) {
+    private ChannelExec openChannel(String line, byte[] stdin, OutputStream out, OutputStream err, Command command) {
         for (int attempt = 1; ; attempt++) {
             ClientSession s = session();
             ChannelExec channel = null;
@@ -178,8 +183,12 @@ public final class SshCommandExecutor implements CommandExecutor {
         }
     }
 
-    /** Best effort: ask the server to SIGKILL the command (RFC 4254 6.9), then close the channel. */
-    private void abort(ChannelExec channel) {
+    /**
+     * Best effort: ask the server to SIGKILL the command (RFC 4254 6.9), SIGKILL the command's
+     * process group through a second channel (OpenSSH ignores the signal request for root logins:
+     * it needs privilege separation, which a root session does not use), then close the channel.
+     */
+    private void abort(ChannelExec channel, RemotePidFilter pid) {
         try {
             Buffer buf = channel.getSession().createBuffer(SshConstants.SSH_MSG_CHANNEL_REQUEST, 32);
             buf.putUInt(channel.getRecipient());
@@ -190,12 +199,43 @@ public final class SshCommandExecutor implements CommandExecutor {
         } catch (IOException | RuntimeException e) {
             LOG.debug("{} - could not send the kill signal: {}", name, e.toString());
         }
+        if (pid.pid().isPresent()) {
+            killProcessGroup(channel.getClientSession(), pid.pid().getAsLong());
+        } else {
+            LOG.debug("{} - the remote PID is unknown: only the signal request was sent", name);
+        }
         try {
             if (!channel.close(false).await(ABORT_WAIT)) {
                 channel.close(true);
             }
         } catch (IOException e) {
             channel.close(true);
+        }
+    }
+
+    /**
+     * {@code kill -KILL -- -PID} (the process group the login shell led, falling back to the
+     * process alone where it leads none) over a new channel of the same session; best effort.
+     */
+    private void killProcessGroup(ClientSession s, long pid) {
+        String kill = "kill -s KILL -- -" + pid + " 2>/dev/null || kill -s KILL " + pid + " 2>/dev/null; exit 0";
+        try (ChannelExec k = s.createExecChannel(kill)) {
+            k.setIn(new ByteArrayInputStream(new byte[0]));
+            k.setOut(OutputStream.nullOutputStream());
+            k.setErr(OutputStream.nullOutputStream());
+            k.open().verify(ABORT_WAIT);
+            k.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), ABORT_WAIT);
+            LOG.debug("{} - killed the remote process group {} (exit {})", name, pid, k.getExitStatus());
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("{} - could not kill the remote process group {}: {}", name, pid, e.toString());
+        }
+    }
+
+    private static void closeQuietly(OutputStream o) {
+        try {
+            o.close();
+        } catch (IOException e) {
+            // in-memory streams: nothing to report
         }
     }
 
@@ -278,19 +318,11 @@ public final class SshCommandExecutor implements CommandExecutor {
         target.keyPair().ifPresent(keys::add);
         if (target.privateKeyFile().isPresent()) {
             Path file = target.privateKeyFile().get();
-            FileKeyPairProvider provider = new FileKeyPairProvider(file);
-            if (keyPassphrase != null) {
-                provider.setPasswordFinder(FilePasswordProvider.of(keyPassphrase));
-            }
             try {
-                provider.loadKeys(null).forEach(keys::add);
-            } catch (RuntimeException e) {
+                keys.addAll(PrivateKeyFiles.load(file, keyPassphrase));
+            } catch (PrivateKeyFiles.KeyFileException e) {
                 throw new SshException(target.host(), target.port(), PolarException.Reason.AUTH_FAILED,
-                        name + " - cannot load private key file " + file + ": " + rootMessage(e), e);
-            }
-            if (keys.isEmpty()) {
-                throw new SshException(target.host(), target.port(), PolarException.Reason.AUTH_FAILED,
-                        name + " - no key found in private key file " + file, null);
+                        name + " - " + e.getMessage(), e);
             }
         }
         return keys.isEmpty() ? KeyIdentityProvider.EMPTY_KEYS_PROVIDER
