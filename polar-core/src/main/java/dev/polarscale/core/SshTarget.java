@@ -1,6 +1,5 @@
 package dev.polarscale.core;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
@@ -210,14 +209,12 @@ public final class SshTarget {
         }
 
         /**
-         * A private key file without a passphrase (see "Key files" above); it must be readable
-         * now and is parsed on the first connect.
+         * A private key file without a passphrase (see "Key files" above), read and parsed on the
+         * first connect (a file that is missing or unreadable then fails with
+         * {@link PolarException.Reason#AUTH_FAILED}, naming it): building a target touches no file.
          */
         public Builder privateKeyFile(Path file) {
             Objects.requireNonNull(file, "file");
-            if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
-                throw new IllegalArgumentException("private key file is not a readable file: " + file);
-            }
             this.privateKeyFile = file;
             this.keyPassphrase = null;
             return this;
@@ -262,11 +259,7 @@ public final class SshTarget {
          * {@code ~/.ssh/known_hosts}). It is read at connect time, never written.
          */
         public Builder knownHostsFile(Path file) {
-            Objects.requireNonNull(file, "file");
-            if (Files.isDirectory(file)) {
-                throw new IllegalArgumentException("known_hosts file is a directory: " + file);
-            }
-            this.knownHostsFile = file;
+            this.knownHostsFile = Objects.requireNonNull(file, "file");
             return this;
         }
 

@@ -42,7 +42,7 @@ class SshTargetTest {
         assertThrows(IllegalArgumentException.class, () -> b.user("-l"));
         assertThrows(IllegalArgumentException.class, () -> b.user("a b"));
         assertThrows(IllegalArgumentException.class, () -> b.password(""));
-        assertThrows(IllegalArgumentException.class, () -> b.privateKeyFile(Path.of("/no/such/key")));
+        assertThrows(NullPointerException.class, () -> b.privateKeyFile(null));
         assertThrows(IllegalArgumentException.class, () -> b.connectTimeout(Duration.ZERO));
         assertThrows(IllegalArgumentException.class, () -> b.authTimeout(Duration.ofSeconds(-1)));
         assertThrows(NullPointerException.class, () -> b.keyPair(null));
@@ -75,5 +75,17 @@ class SshTargetTest {
         SshTarget t = SshTarget.builder().host("h").user("u").password("p").acceptAnyHostKeyInsecurely().build();
         assertTrue(t.acceptsAnyHostKeyInsecurely());
         assertTrue(t.toString().contains("host key checking DISABLED"), t.toString());
+    }
+
+    @Test
+    void buildingATargetTouchesNoFile() throws Exception {
+        // a value is a value: the key file is read on the first connect, which names it if it is missing
+        SshTarget t = SshTarget.builder().host("db1").user("polar").privateKeyFile(Path.of("/no/such/key"))
+                .knownHostsFile(Path.of("/no/such/known_hosts")).build();
+        assertEquals(Path.of("/no/such/key"), t.privateKeyFile().orElseThrow());
+        dev.polarscale.core.internal.ssh.PrivateKeyFiles.KeyFileException e = assertThrows(
+                dev.polarscale.core.internal.ssh.PrivateKeyFiles.KeyFileException.class,
+                () -> dev.polarscale.core.internal.ssh.PrivateKeyFiles.load(Path.of("/no/such/key"), null));
+        assertTrue(e.getMessage().contains("/no/such/key"), e.getMessage());
     }
 }
