@@ -145,6 +145,29 @@ public final class HbaRule {
     }
 
     /**
+     * {@code existingContent} with {@code rules} as its managed block, kept where it is: a file that
+     * has none gets it first (rules of PolarScale's own clusters come before all others) or last
+     * ({@code first = false}: for a cluster PolarScale adopted, where the existing lines keep
+     * deciding and the managed block only adds access that nothing else grants). Every other line
+     * is kept as it is.
+     *
+     * @throws PolarException if the file's block markers were edited by hand
+     */
+    public static String mergeInto(String existingContent, List<HbaRule> rules, boolean firstWhenNew) {
+        return ManagedBlock.replaceInPlace(existingContent, render(rules),
+                firstWhenNew ? ManagedBlock.Position.TOP : ManagedBlock.Position.BOTTOM, FILE);
+    }
+
+    /**
+     * {@link #mergeInto(String, List, boolean)} with an already rendered block body (complete
+     * lines), e.g. the lines of an existing block plus rendered rules.
+     */
+    public static String mergeRawInto(String existingContent, String body, boolean firstWhenNew) {
+        return ManagedBlock.replaceInPlace(existingContent, body,
+                firstWhenNew ? ManagedBlock.Position.TOP : ManagedBlock.Position.BOTTOM, FILE);
+    }
+
+    /**
      * Rewrites an existing {@code pg_hba.conf} with {@link #mergeInto(String, List)}, atomically,
      * keeping the file's mode, owner and group. The server reads it at start or on reload.
      *

@@ -3,6 +3,7 @@ package dev.polarscale.replication;
 import dev.polarscale.core.PolarException;
 import dev.polarscale.core.PostgresNode;
 import dev.polarscale.replication.internal.AddReplica;
+import dev.polarscale.replication.internal.Adopt;
 import dev.polarscale.replication.internal.AddStandby;
 import dev.polarscale.replication.internal.DeployPrimary;
 import dev.polarscale.replication.internal.Operation;
@@ -109,6 +110,49 @@ public final class ClusterScaler implements AutoCloseable {
     /** The steps {@link #deployPrimary()} runs, with exact commands and SQL; runs nothing. */
     public List<PlannedStep> planDeployPrimary() {
         return plan(DeployPrimary.operation(ctx));
+    }
+
+    /**
+     * Attaches this scaler to a running primary it did not deploy (plain PostgreSQL or PolarDB, made
+     * by hand, by {@code initdb}/{@code pg_ctl}, by another tool): checks that a server runs and is a
+     * writable primary; adds PolarScale's managed block LAST to its {@code pg_hba.conf} (the
+     * cluster's own lines keep deciding; the block only admits the control machine's superuser
+     * connections and the replication role) and reloads; creates the replication role unless it
+     * exists (an existing one is used with the password the spec gives); creates the membership
+     * schema; registers the primary and the followers {@code options} declares; and reports every
+     * slot and walsender on the primary that belongs to no registered node. Idempotent.
+     *
+     * <pre>{@code
+     * ClusterSpec spec = ClusterSpec.builder()
+     *         .primary("primary", "10.0.0.1", 5432, Path.of("/var/lib/postgresql/15/main"))
+     *         .host("10.0.0.1", Executors.ssh(db1)).host("10.0.0.2", Executors.ssh(db2))
+     *         .installation(new PgInstallation(Path.of("/usr/lib/postgresql/15/bin")))
+     *         .superuserPassword(System.getenv("PGPASSWORD"))       // the cluster's own superuser
+     *         .build();
+     * try (ClusterScaler scaler = ClusterScaler.forCluster(spec)) {
+     *     AdoptReport r = scaler.adopt(AdoptOptions.builder()
+     *             .follower(NodeSpec.builder().name("standby1").host("10.0.0.2").port(5432)
+     *                     .dataDirectory(Path.of("/var/lib/postgresql/15/main")).build(), NodeRole.STANDBY)
+     *             .build());
+     *     if (!r.complete()) System.out.println("not accounted for: " + r.unknownSlots() + r.unknownStreams());
+     *     scaler.addStandby(...);                                   // as on a cluster it deployed
+     * }
+     * }</pre>
+     *
+     * @throws IllegalStateException the spec does not give the superuser's password
+     * @throws PolarException        {@code SERVER_UNREACHABLE} (no server runs there),
+     *                               {@code NOT_A_PRIMARY}, {@code AUTH_FAILED}, {@code NODE_EXISTS}
+     *                               (a node registered differently), ...
+     */
+    public AdoptReport adopt(AdoptOptions options) {
+        Adopt adopt = Adopt.of(ctx, Objects.requireNonNull(options, "options"));
+        OperationReport r = run(adopt.operation());
+        return new AdoptReport(r, adopt.registered(), adopt.unknownSlots(), adopt.unknownStreams());
+    }
+
+    /** The steps {@link #adopt} runs, with exact commands and SQL; runs nothing. */
+    public List<PlannedStep> planAdopt(AdoptOptions options) {
+        return plan(Adopt.of(ctx, Objects.requireNonNull(options, "options")).operation());
     }
 
     /**

@@ -56,6 +56,10 @@ public final class ClusterSpec {
     private final SharedStorage sharedStorage;
     private final Path templateCache;
     private final int maxWalSenders;
+    private final String superuser;
+    private final String controlAddress;
+    private final boolean superuserPasswordGiven;
+    private final boolean replicationPasswordGiven;
 
     private ClusterSpec(Builder b) {
         this.primaryName = b.primaryName;
@@ -75,6 +79,10 @@ public final class ClusterSpec {
         this.sharedStorage = b.sharedStorage;
         this.templateCache = b.templateCache;
         this.maxWalSenders = b.maxWalSenders;
+        this.superuser = b.superuser;
+        this.controlAddress = b.controlAddress;
+        this.superuserPasswordGiven = b.superuserPasswordGiven;
+        this.replicationPasswordGiven = b.replicationPasswordGiven;
     }
 
     public static Builder builder() {
@@ -121,6 +129,33 @@ public final class ClusterSpec {
         return Optional.ofNullable(osUser);
     }
 
+    /** The database superuser PolarScale connects as; default {@code postgres}. */
+    public String superuser() {
+        return superuser;
+    }
+
+    /**
+     * Whether the superuser's password was given rather than generated: a cluster PolarScale did
+     * not deploy can only be adopted with its real password.
+     */
+    public boolean superuserPasswordGiven() {
+        return superuserPasswordGiven;
+    }
+
+    /** Whether the replication role's password was given rather than generated. */
+    public boolean replicationPasswordGiven() {
+        return replicationPasswordGiven;
+    }
+
+    /**
+     * The address this machine's connections to the cluster come from, as the servers see them;
+     * empty means "found per host" (the local address the OS routes to it). A remote primary gets a
+     * {@code scram-sha-256} rule for it, for the superuser only.
+     */
+    public Optional<String> controlAddress() {
+        return Optional.ofNullable(controlAddress);
+    }
+
     /** The database superuser's password (secret). */
     public String superuserPassword() {
         return superuserPassword;
@@ -135,7 +170,12 @@ public final class ClusterSpec {
         return replicationPassword;
     }
 
-    /** Where replication connections may come from; each becomes one {@code scram-sha-256} rule. */
+    /**
+     * Where replication connections may come from, as given by
+     * {@link Builder#allowReplicationFrom}; each becomes one {@code scram-sha-256} rule. Empty (the
+     * default) means one {@code /32} (or {@code /128}) rule per host that runs a node of the
+     * cluster: a rule appears with a host's first node and goes with its last.
+     */
     public List<String> replicationCidrs() {
         return replicationCidrs;
     }
@@ -194,6 +234,10 @@ public final class ClusterSpec {
         b.sharedStorage = sharedStorage;
         b.templateCache = templateCache;
         b.maxWalSenders = maxWalSenders;
+        b.superuser = superuser;
+        b.controlAddress = controlAddress;
+        b.superuserPasswordGiven = superuserPasswordGiven;
+        b.replicationPasswordGiven = replicationPasswordGiven;
         return b;
     }
 
@@ -235,6 +279,10 @@ public final class ClusterSpec {
         private SharedStorage sharedStorage;
         private Path templateCache;
         private int maxWalSenders = DEFAULT_MAX_WAL_SENDERS;
+        private String superuser = "postgres";
+        private String controlAddress;
+        private boolean superuserPasswordGiven;
+        private boolean replicationPasswordGiven;
 
         /** The default of {@link #maxWalSenders(int)}. */
         public static final int DEFAULT_MAX_WAL_SENDERS = 16;
@@ -300,6 +348,23 @@ public final class ClusterSpec {
 
         public Builder superuserPassword(String password) {
             this.superuserPassword = Secrets.requirePassword(password, "superuser password");
+            this.superuserPasswordGiven = true;
+            return this;
+        }
+
+        /** The database superuser PolarScale connects as (a cluster it adopts may use another). */
+        public Builder superuser(String user) {
+            this.superuser = Names.requireRoleName(user, "superuser");
+            return this;
+        }
+
+        /**
+         * The address this machine's connections come from as the servers see them (behind NAT,
+         * say); default: found per host. It gets a {@code scram-sha-256} rule for the superuser.
+         */
+        public Builder controlAddress(String address) {
+            HbaRule.replication("x", address.contains(":") ? address + "/128" : address + "/32"); // validates
+            this.controlAddress = address;
             return this;
         }
 
@@ -310,6 +375,7 @@ public final class ClusterSpec {
 
         public Builder replicationPassword(String password) {
             this.replicationPassword = Secrets.requirePassword(password, "replication password");
+            this.replicationPasswordGiven = true;
             return this;
         }
 
@@ -362,13 +428,7 @@ public final class ClusterSpec {
             }
             if (replicationCidrs.isEmpty()) {
                 for (String h : hosts.keySet()) {
-                    if (h.equals("localhost")) {
-                        replicationCidrs.add("127.0.0.1/32");
-                    } else if (h.contains(":")) {
-                        replicationCidrs.add(h + "/128");
-                    } else if (h.matches("[0-9.]+")) {
-                        replicationCidrs.add(h + "/32");
-                    } else {
+                    if (!h.equals("localhost") && !h.contains(":") && !h.matches("[0-9.]+")) {
                         throw new IllegalStateException("host '" + h + "' is a name, not an address: "
                                 + "say which addresses may replicate with allowReplicationFrom(cidr)");
                     }

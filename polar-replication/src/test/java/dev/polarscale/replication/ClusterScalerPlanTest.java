@@ -34,7 +34,8 @@ class ClusterScalerPlanTest {
     void replicaPlanHasTheSafeOrderAndExactCommands() {
         List<PlannedStep> plan = ClusterScaler.forCluster(spec).planReplica(replica1);
         List<String> names = plan.stream().map(PlannedStep::name).toList();
-        assertEquals(List.of("lock", "recover", "check", "mount storage", "create slot", "local directory",
+        assertEquals(List.of("lock", "recover", "check", "mount storage", "create slot", "allow replication",
+                "local directory",
                 "polar-initdb", "config templates", "configure", "start", "verify recovery", "verify streaming",
                 "verify canary", "register"), names);
 
@@ -85,8 +86,8 @@ class ClusterScalerPlanTest {
                 .host("10.0.0.1", primaryHost).host("10.0.0.2", replicaHost)
                 .installation(spec.installation().orElseThrow()).osUser("polar").maxWalSenders(24).build())
                 .planStandby(standby);
-        assertEquals(List.of("lock", "recover", "check", "create slot", "base backup", "configure", "start",
-                "verify recovery", "verify streaming", "verify canary", "register"),
+        assertEquals(List.of("lock", "recover", "check", "create slot", "allow replication", "base backup",
+                "configure", "start", "verify recovery", "verify streaming", "verify canary", "register"),
                 plan.stream().map(PlannedStep::name).toList());
         String configure = String.join("\n", step(plan, "configure").actions());
         assertTrue(configure.contains("primary_slot_name='standby1'"), configure);

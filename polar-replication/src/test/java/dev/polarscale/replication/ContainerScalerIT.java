@@ -247,11 +247,12 @@ class ContainerScalerIT {
             assertEquals("streaming", rs.getString(1));
             assertEquals("127.0.0.1/32", rs.getString(2), "host network: the standby connects from loopback");
         }
-        // one scram-sha-256 rule per registered host; the host network makes the container's
-        // connection come from 127.0.0.1, so that rule is the one used
+        // one scram-sha-256 rule per host that runs a node (the primary's and the container's; the
+        // host with no node yet has none); the host network makes the container's connection come
+        // from 127.0.0.1, so that rule is the one used
         List<String> hba = scaler.primaryNode().readFile("pg_hba.conf").lines()
                 .filter(l -> l.startsWith("host") && l.contains(scaler.spec().replicationUser())).toList();
-        assertEquals(List.of("127.0.0.1/32", CONTAINER_HOST + "/32", DOOMED_HOST + "/32"),
+        assertEquals(List.of("127.0.0.1/32", CONTAINER_HOST + "/32"),
                 hba.stream().map(l -> l.split("\\s+")[3]).sorted().toList(), hba.toString());
         assertTrue(hba.stream().allMatch(l -> l.split("\\s+")[1].equals("replication")
                 && l.strip().endsWith("scram-sha-256")), hba.toString());

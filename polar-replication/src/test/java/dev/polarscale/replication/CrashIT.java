@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CrashIT {
     static final List<String> ADD_STEPS = FaultIT.ADD_STANDBY_STEPS;
     static final List<String> REMOVE_STEPS = List.of("lock", "recover", "check", "stop", "await slot inactive",
-            "drop slot", "unregister", "delete data");
+            "drop slot", "unregister", "revoke replication", "delete data");
     /** Before these, an add has changed nothing: there is nothing for removeNode to find. */
     private static final List<String> NO_CHANGE_YET = List.of("lock", "recover", "check");
 

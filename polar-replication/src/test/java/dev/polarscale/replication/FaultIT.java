@@ -40,8 +40,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultIT {
     /** Every step of addStandby, in order. */
-    static final List<String> ADD_STANDBY_STEPS = List.of("lock", "recover", "check", "create slot", "base backup",
-            "configure", "start", "verify recovery", "verify streaming", "verify canary", "register");
+    static final List<String> ADD_STANDBY_STEPS = List.of("lock", "recover", "check", "create slot",
+            "allow replication", "base backup", "configure", "start", "verify recovery", "verify streaming",
+            "verify canary", "register");
 
     private static Path base;
     private static ClusterScaler scaler;
@@ -93,8 +94,8 @@ class FaultIT {
     }
 
     @ParameterizedTest(name = "primary killed at {0}")
-    @ValueSource(strings = {"lock", "recover", "check", "create slot", "base backup", "configure", "start",
-            "verify recovery", "verify streaming", "verify canary", "register"})
+    @ValueSource(strings = {"lock", "recover", "check", "create slot", "allow replication", "base backup",
+            "configure", "start", "verify recovery", "verify streaming", "verify canary", "register"})
     @Order(1)
     void primaryKilledAtEachStep(String step) throws Exception {
         String name = "kill_" + step.replace(' ', '_');

@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
         disabledReason = "POLARDB_HOME not set: no PolarDB-PG installation for the replica crash test")
 class PolarCrashIT {
     static final List<String> ADD_REPLICA_STEPS = List.of("lock", "recover", "check", "mount storage", "create slot",
-            "local directory", "polar-initdb", "config templates", "configure", "start", "verify recovery",
+            "allow replication", "local directory", "polar-initdb", "config templates", "configure", "start", "verify recovery",
             "verify streaming", "verify canary", "register");
 
     private static CrashRig rig;

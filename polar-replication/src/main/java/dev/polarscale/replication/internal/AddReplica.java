@@ -8,6 +8,7 @@ import dev.polarscale.core.PostgresNode;
 import dev.polarscale.replication.ClusterSpec;
 import dev.polarscale.replication.NodeSpec;
 import dev.polarscale.replication.ReplicationException;
+import dev.polarscale.replication.SlotInfo;
 import dev.polarscale.storage.ConfigTemplates;
 import dev.polarscale.storage.PolarInitdb;
 import dev.polarscale.storage.SharedStorage;
@@ -45,8 +46,22 @@ public final class AddReplica {
         Path cache = spec.templateCache().orElse(node.dataDirectory().getParent().resolve(".polarscale-templates"));
         HostId[] hostId = {node.hostId().orElse(null)};
 
-        Step mount = Step.of("mount storage", host, List.of(storage + ": checked and mounted, never formatted"),
-                () -> storage.prepare(replica.executor()));
+        Step mount = Step.of("mount storage", host, List.of(storage + ": checked and mounted, never formatted",
+                "check: " + storage.initdbDirectory() + "global/pg_control is visible on " + host), () -> {
+                    boolean localFs = storage.configuration().localFsMode();
+                    if (!localFs) {
+                        storage.prepare(replica.executor()); // pfsd first: PFS is read through it
+                    }
+                    if (!storage.containsFile(replica.executor(), "global/pg_control")) {
+                        throw new dev.polarscale.storage.StorageException(PolarException.Reason.STORAGE_INVALID, host,
+                                node.name() + " - the shared storage " + storage.initdbDirectory() + " holds no "
+                                        + "global/pg_control on " + host + ": it is not the primary's shared storage "
+                                        + "there (not mounted or shared with this host?)");
+                    }
+                    if (localFs) {
+                        storage.prepare(replica.executor());
+                    }
+                });
         Step directory = Step.of("local directory", host, List.of("mkdir -p -m 0700 " + replica.dataDirectory()),
                 () -> replica.createDirectory(replica.dataDirectory())).undoneEvenIfHalfDone(replica::deleteDataDirectory);
         Step initdb = Step.of("polar-initdb", host, List.of(initdbCommand, "check: " + replica.dataDirectory()
@@ -59,14 +74,16 @@ public final class AddReplica {
         String shownHostId = node.hostId().map(HostId::toString).orElse("<lowest free>");
         Step configure = Step.of("configure", host, List.of(
                 Configs.planned("postgresql.conf", Configs.replica(spec, node, host,
-                        node.hostId().orElse(HostId.of(HostId.MAX)), storage)).replace("polar_hostid="
-                        + node.hostId().orElse(HostId.of(HostId.MAX)), "polar_hostid=" + shownHostId),
-                "pg_hba.conf managed block: " + Configs.hbaRules(spec).stream().map(HbaRule::render).toList(),
+                        node.hostId().orElse(HostId.of(HostId.MAX)), storage, java.util.Map.of())).replace("polar_hostid="
+                        + node.hostId().orElse(HostId.of(HostId.MAX)), "polar_hostid=" + shownHostId)
+                        + "\n      (max_* settings: at least the primary's, read at check)",
+                "pg_hba.conf managed block: " + PrimaryHba.rules(ctx, List.of(spec.primaryHost(), host)).stream()
+                        .map(HbaRule::render).toList(),
                 Configs.pgpassPlanned(spec), "replica.signal"), () -> {
-                    replica.writeFile("postgresql.conf", Configs.replica(spec, node, host, hostId[0], storage)
-                            .mergeInto(replica.readFile("postgresql.conf")));
+                    replica.writeFile("postgresql.conf", Configs.replica(spec, node, host, hostId[0], storage,
+                            f.primarySettings()).mergeInto(replica.readFile("postgresql.conf")));
                     replica.writeFile("pg_hba.conf", HbaRule.mergeInto(replica.readFile("pg_hba.conf"),
-                            Configs.hbaRules(spec)));
+                            PrimaryHba.rules(ctx, PrimaryHba.nodeHosts(ctx, List.of(host)))));
                     replica.writeFile(Configs.PGPASS, Configs.pgpassLine(spec), spec.replicationPassword());
                     replica.writeFile(NodeRole.REPLICA.signalFile().orElseThrow(), "");
                 });
@@ -77,7 +94,7 @@ public final class AddReplica {
                             facts.require(node.name(), "a PolarDB replica needs PolarDB binaries", "polar-initdb.sh");
                             hostId[0] = chooseHostId(ctx, node);
                         }),
-                mount, f.createSlot(), directory, initdb, templates, configure, f.start(), f.verifyRecovery(),
+                mount, f.createSlot(), f.allowReplication(), directory, initdb, templates, configure, f.start(), f.verifyRecovery(),
                 f.verifyStreaming(), f.verifyCanary(),
                 f.register(NodeRole.REPLICA, () -> OptionalInt.of(hostId[0].value())));
         return new Operation(Operation.Kind.ADD_REPLICA, node.name(), steps,
@@ -97,8 +114,19 @@ public final class AddReplica {
         }
         Set<Integer> used = new HashSet<>();
         used.add(Configs.PRIMARY_HOST_ID);
+        Set<String> known = new HashSet<>();
         for (Registry.Entry e : ctx.registry().list()) {
             e.hostId().ifPresent(used::add);
+            known.add(e.name().replace('-', '_'));
+        }
+        // a node nobody registered streams with a polar_hostid nobody knows: guessing could clash
+        List<String> unknown = ctx.slots().list().stream().filter(SlotInfo::active)
+                .map(sl -> sl.name().value()).filter(n -> !known.contains(n)).toList();
+        if (!unknown.isEmpty()) {
+            throw new ReplicationException(PolarException.Reason.HOST_ID_TAKEN, node.name(), node.name()
+                    + " - cannot choose a polar_hostid: slot(s) " + unknown + " stream to node(s) this cluster does "
+                    + "not know, whose host ids are unknown; give NodeSpec.Builder.hostId, or declare those nodes "
+                    + "(ClusterScaler.adopt)");
         }
         for (int id = HostId.MIN; id <= HostId.MAX; id++) {
             if (!used.contains(id)) {

@@ -55,9 +55,11 @@ public final class AddStandby {
         }).undoneEvenIfHalfDone(standby::deleteDataDirectory);
 
         Step configure = Step.of("configure", host, List.of(
-                Configs.planned("postgresql.conf", Configs.standby(spec, node, host)),
+                Configs.planned("postgresql.conf", Configs.standby(spec, node, host, java.util.Map.of()))
+                        + "\n      (max_connections, max_worker_processes, max_wal_senders, max_prepared_transactions,"
+                        + " max_locks_per_transaction, max_replication_slots: at least the primary's, read at check)",
                 Configs.pgpassPlanned(spec), "standby.signal"), () -> {
-                    standby.writeFile("postgresql.conf", Configs.standby(spec, node, host)
+                    standby.writeFile("postgresql.conf", Configs.standby(spec, node, host, f.primarySettings())
                             .mergeInto(standby.readFile("postgresql.conf")));
                     standby.writeFile(Configs.PGPASS, Configs.pgpassLine(spec), spec.replicationPassword());
                     standby.writeFile(NodeRole.STANDBY.signalFile().orElseThrow(), "");
@@ -66,7 +68,7 @@ public final class AddStandby {
         List<Step> steps = List.of(f.lock(), f.recover(),
                 f.check(NodeRole.STANDBY, 2, List.of(), () -> facts.require(node.name(), "a standby needs the server programs",
                         "postgres", "pg_ctl")),
-                f.createSlot(), baseBackup, configure, f.start(), f.verifyRecovery(), f.verifyStreaming(),
+                f.createSlot(), f.allowReplication(), baseBackup, configure, f.start(), f.verifyRecovery(), f.verifyStreaming(),
                 f.verifyCanary(), f.register(NodeRole.STANDBY, OptionalInt::empty));
         return new Operation(Operation.Kind.ADD_STANDBY, node.name(), steps,
                 () -> f.journalEntry(Operation.Kind.ADD_STANDBY, OptionalInt.empty()), "create slot",

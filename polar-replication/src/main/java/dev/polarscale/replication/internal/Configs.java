@@ -13,6 +13,7 @@ import dev.polarscale.storage.SharedStorage;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The configuration files PolarScale writes: {@code postgresql.conf} blocks for the primary,
@@ -42,19 +43,46 @@ public final class Configs {
                 .hotStandby(true).build();
     }
 
-    /** A hot standby needs at least the primary's {@code max_wal_senders} / {@code max_replication_slots}. */
-    public static NodeConfig standby(ClusterSpec spec, NodeSpec node, String host) {
-        return NodeConfig.standby(node.port(), primaryConnInfo(spec, node), node.slotName())
-                .maxWalSenders(spec.maxWalSenders()).maxReplicationSlots(spec.maxWalSenders())
-                .listenAddresses(listenAddress(host)).build();
+    /**
+     * The settings a hot standby (or replica) must hold at least at the primary's value, or its
+     * startup process exits: "recovery aborted because of insufficient parameter settings".
+     */
+    public static final List<String> AT_LEAST_PRIMARY = List.of("max_connections", "max_worker_processes",
+            "max_wal_senders", "max_prepared_transactions", "max_locks_per_transaction", "max_replication_slots");
+
+    /**
+     * A streaming standby; {@code primary} holds the primary's values of {@link #AT_LEAST_PRIMARY}
+     * (empty in a plan: then only the spec's floors show).
+     */
+    public static NodeConfig standby(ClusterSpec spec, NodeSpec node, String host, Map<String, Integer> primary) {
+        return fit(NodeConfig.standby(node.port(), primaryConnInfo(spec, node), node.slotName()), spec, primary,
+                Integer.MIN_VALUE).listenAddresses(listenAddress(host)).build();
     }
 
     public static NodeConfig replica(ClusterSpec spec, NodeSpec node, String host, HostId hostId,
-                                     SharedStorage storage) {
-        return NodeConfig.replica(node.port(), hostId, storage.configuration(), primaryConnInfo(spec, node),
-                        node.slotName())
-                .maxWalSenders(spec.maxWalSenders()).maxReplicationSlots(spec.maxWalSenders())
+                                     SharedStorage storage, Map<String, Integer> primary) {
+        return fit(NodeConfig.replica(node.port(), hostId, storage.configuration(), primaryConnInfo(spec, node),
+                node.slotName()), spec, primary, NodeConfig.DEFAULT_MAX_CONNECTIONS)
                 .listenAddresses(listenAddress(host)).build();
+    }
+
+    /** Raises every {@link #AT_LEAST_PRIMARY} setting to the primary's value where that is higher. */
+    private static NodeConfig.Builder fit(NodeConfig.Builder b, ClusterSpec spec, Map<String, Integer> primary,
+                                          int connectionsFloor) {
+        int senders = Math.max(spec.maxWalSenders(), primary.getOrDefault("max_wal_senders", 0));
+        b.maxWalSenders(senders).maxReplicationSlots(Math.max(spec.maxWalSenders(),
+                primary.getOrDefault("max_replication_slots", 0)));
+        int connections = Math.max(connectionsFloor, primary.getOrDefault("max_connections", Integer.MIN_VALUE));
+        if (connections != Integer.MIN_VALUE) {
+            b.maxConnections(connections);
+        }
+        for (String name : List.of("max_worker_processes", "max_prepared_transactions", "max_locks_per_transaction")) {
+            Integer v = primary.get(name);
+            if (v != null) {
+                b.set(name, Integer.toString(v));
+            }
+        }
+        return b;
     }
 
     /** How a follower reaches the primary: the replication role, its password from the pgpass file. */
@@ -65,13 +93,34 @@ public final class Configs {
                 .build();
     }
 
-    /** One {@code scram-sha-256} replication rule per allowed CIDR. */
-    public static List<HbaRule> hbaRules(ClusterSpec spec) {
+    /**
+     * The managed {@code pg_hba.conf} block: one {@code scram-sha-256} replication rule per CIDR
+     * the spec names, or else per host that runs a node ({@code nodeHosts}, the primary's
+     * included); and, when the control machine reaches the servers from another address than
+     * loopback, a {@code scram-sha-256} rule for the superuser from that address.
+     */
+    public static List<HbaRule> hbaRules(ClusterSpec spec, java.util.Collection<String> nodeHosts,
+                                         java.util.Optional<String> control) {
         List<HbaRule> rules = new ArrayList<>();
-        for (String cidr : spec.replicationCidrs()) {
-            rules.add(HbaRule.replication(spec.replicationUser(), cidr));
+        if (!spec.replicationCidrs().isEmpty()) {
+            for (String cidr : spec.replicationCidrs()) {
+                rules.add(HbaRule.replication(spec.replicationUser(), cidr));
+            }
+        } else {
+            new java.util.TreeSet<>(nodeHosts).forEach(h -> rules.add(HbaRule.replication(spec.replicationUser(),
+                    cidrOf(h))));
         }
+        control.ifPresent(addr -> rules.add(HbaRule.builder().type(HbaRule.ConnectionType.HOST).allDatabases()
+                .user(spec.superuser()).address(cidrOf(addr)).build()));
         return rules;
+    }
+
+    /** {@code 10.0.0.5/32}, {@code ::1/128}; {@code localhost} is {@code 127.0.0.1/32}. */
+    static String cidrOf(String hostAddress) {
+        if (hostAddress.equals("localhost")) {
+            return "127.0.0.1/32";
+        }
+        return hostAddress + (hostAddress.contains(":") ? "/128" : "/32");
     }
 
     /** The follower's {@code .pgpass} line for the primary (a secret). */

@@ -72,13 +72,13 @@ public final class DeployPrimary {
                     "primary").toString()), () -> polarInitdb.initPrimary(primary.executor(),
                     primary.dataDirectory(), s)).undoneBy(() -> emptySharedStorage(primary, s)));
         });
+        List<HbaRule> hba = PrimaryHba.rules(ctx, List.of(host));
         steps.add(Step.of("configure", host, List.of(Configs.planned("postgresql.conf", Configs.primary(spec)),
-                "pg_hba.conf managed block: " + Configs.hbaRules(spec).stream().map(HbaRule::render).toList()),
+                "pg_hba.conf managed block: " + hba.stream().map(HbaRule::render).toList()),
                 () -> {
                     primary.writeFile("postgresql.conf", Configs.primary(spec)
                             .mergeInto(primary.readFile("postgresql.conf")));
-                    primary.writeFile("pg_hba.conf", HbaRule.mergeInto(primary.readFile("pg_hba.conf"),
-                            Configs.hbaRules(spec)));
+                    primary.writeFile("pg_hba.conf", HbaRule.mergeInto(primary.readFile("pg_hba.conf"), hba));
                 }));
         steps.add(Step.of("start", host, List.of(primary.serverCommand("pg_ctl", "start", "-D", dir, "-l",
                         primary.startupLog().toString(), "-o", "-p " + spec.primaryPort() + " -k <data directory>",

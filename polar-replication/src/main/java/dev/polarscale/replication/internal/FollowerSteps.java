@@ -46,6 +46,8 @@ final class FollowerSteps {
     final Operation.LockSlot lock = new Operation.LockSlot();
     private final Set<String> recovered = new HashSet<>();
     private volatile Duration canaryLag = Duration.ZERO;
+    /** The primary's values of {@link Configs#AT_LEAST_PRIMARY}, read by the check. */
+    private final java.util.Map<String, Integer> primarySettings = new java.util.concurrent.ConcurrentHashMap<>();
 
     FollowerSteps(ScalerContext ctx, NodeSpec node, PostgresNode follower) {
         this.ctx = ctx;
@@ -65,6 +67,11 @@ final class FollowerSteps {
 
     Duration canaryLag() {
         return canaryLag;
+    }
+
+    /** The primary's settings a follower must match at least (empty until the check ran). */
+    java.util.Map<String, Integer> primarySettings() {
+        return primarySettings;
     }
 
     Step lock() {
@@ -102,6 +109,7 @@ final class FollowerSteps {
         return Step.of("check", host, actions, () -> {
             requireFreeInRegistry(role);
             requirePrimaryCapacity(walSenders);
+            readPrimarySettings();
             requireNoSlot();
             requirePortFree(node.name(), host, node.port().value());
             facts.ensureServerUser();
@@ -137,6 +145,20 @@ final class FollowerSteps {
         } catch (SQLException e) {
             throw ReplicationException.of(node.name(), "check the primary " + spec.primaryHost() + ":"
                     + spec.primaryPort(), e);
+        }
+    }
+
+    private void readPrimarySettings() {
+        try (Connection c = ctx.primary().getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT name, setting::int FROM pg_settings WHERE name = ANY (?)")) {
+            ps.setArray(1, c.createArrayOf("text", Configs.AT_LEAST_PRIMARY.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    primarySettings.put(rs.getString(1), rs.getInt(2));
+                }
+            }
+        } catch (SQLException e) {
+            throw ReplicationException.of(node.name(), "read the primary's settings", e);
         }
     }
 
@@ -243,6 +265,19 @@ final class FollowerSteps {
                 Duration.ofSeconds(10)));
     }
 
+    /**
+     * The primary's {@code pg_hba.conf} admits replication from the node's host (a rule appears
+     * with a host's first node); undone by recomputing the rules without it.
+     */
+    Step allowReplication() {
+        List<dev.polarscale.core.HbaRule> rules = PrimaryHba.rules(ctx, List.of(spec.primaryHost(), host));
+        return Step.of("allow replication", spec.primaryHost(), List.of("pg_hba.conf managed block on "
+                        + spec.primaryName() + " (written and pg_ctl reload only if it changes): "
+                        + rules.stream().map(dev.polarscale.core.HbaRule::render).toList()),
+                () -> PrimaryHba.apply(ctx, PrimaryHba.nodeHosts(ctx, List.of(host)), true))
+                .undoneBy(() -> PrimaryHba.apply(ctx, PrimaryHba.nodeHosts(ctx, List.of()), true));
+    }
+
     Step start() {
         return Step.of("start", host, List.of(follower.serverCommand("pg_ctl", "start", "-D",
                         follower.dataDirectory().toString(), "-l", follower.startupLog().toString(), "-o",
@@ -269,42 +304,74 @@ final class FollowerSteps {
                 });
     }
 
+    /**
+     * The slot turns active and the primary shows the node {@code streaming}. The follower's log
+     * is read every half second: a FATAL that retrying cannot cure (authentication, a missing
+     * slot, another cluster's data) ends the wait at once, with the log lines.
+     */
     Step verifyStreaming() {
         return Step.of("verify streaming", host, List.of(
                 "SELECT active FROM pg_replication_slots WHERE slot_name = '" + node.slotName() + "'",
-                "SELECT state FROM pg_stat_replication WHERE application_name = '" + node.name() + "'"), () -> {
-                    try {
-                        ctx.slots().awaitActive(node.slotName(), spec.verifyTimeout());
-                        awaitStreaming();
-                    } catch (ReplicationException e) {
-                        throw withFollowerLog(e);
-                    }
-                });
+                "SELECT state FROM pg_stat_replication WHERE application_name = '" + node.name() + "'",
+                "the follower's log, every 500 ms: a FATAL on authentication or identity ends the wait"),
+                this::awaitStreaming);
     }
 
+    /** FATAL lines a walreceiver repeats for ever: waiting longer changes nothing. */
+    private static final java.util.regex.Pattern HOPELESS = java.util.regex.Pattern.compile(
+            "FATAL: .*(password authentication failed|no pg_hba\\.conf entry|role \".*\" does not exist"
+                    + "|is not permitted to log in|must be superuser or replication role"
+                    + "|replication slot \".*\" does not exist|database system identifier differs"
+                    + "|insufficient parameter settings)");
+
     private void awaitStreaming() {
-        long deadline = System.nanoTime() + spec.verifyTimeout().toNanos();
-        String state = null;
+        long start = System.nanoTime();
+        long deadline = start + spec.verifyTimeout().toNanos();
+        long nextLog = start + 300_000_000L;
+        String state = "no slot";
         try (Connection c = ctx.primary().getConnection(); PreparedStatement ps = c.prepareStatement(
-                "SELECT state FROM pg_stat_replication WHERE application_name = ?")) {
-            ps.setString(1, node.name());
+                "SELECT s.active, r.state FROM pg_replication_slots s LEFT JOIN pg_stat_replication r "
+                        + "ON r.pid = s.active_pid WHERE s.slot_name = ?")) {
+            ps.setString(1, node.slotName().value());
             while (true) {
                 try (ResultSet rs = ps.executeQuery()) {
-                    state = rs.next() ? rs.getString(1) : null;
+                    if (rs.next()) {
+                        state = rs.getBoolean(1) ? "slot active, " + rs.getString(2) : "slot inactive";
+                        if ("streaming".equals(rs.getString(2))) {
+                            return;
+                        }
+                    }
                 }
-                if ("streaming".equals(state)) {
-                    return;
+                long now = System.nanoTime();
+                if (now > nextLog) {
+                    failOnHopelessLog(state);
+                    nextLog = now + 500_000_000L;
                 }
-                if (System.nanoTime() > deadline) {
-                    throw new ReplicationException(PolarException.Reason.NOT_STREAMING, node.name(), host,
-                            node.name() + " - not streaming after " + spec.verifyTimeout().toMillis()
-                                    + " ms; pg_stat_replication.state = " + state, null);
+                if (now > deadline) {
+                    throw withFollowerLog(new ReplicationException(PolarException.Reason.NOT_STREAMING, node.name(),
+                            host, node.name() + " - not streaming after " + spec.verifyTimeout().toMillis()
+                                    + " ms (" + state + ")", null));
                 }
                 sleep(10);
             }
         } catch (SQLException e) {
-            throw ReplicationException.of(node.name(), "read pg_stat_replication", e);
+            throw ReplicationException.of(node.name(), "read pg_replication_slots", e);
         }
+    }
+
+    private void failOnHopelessLog(String state) {
+        List<String> hopeless = follower.logTail(40).lines().filter(l -> HOPELESS.matcher(l).find()).toList();
+        if (hopeless.isEmpty()) {
+            return;
+        }
+        String last = hopeless.get(hopeless.size() - 1);
+        PolarException.Reason reason = last.contains("authentication") || last.contains("pg_hba")
+                || last.contains("does not exist\"") && last.contains("role") || last.contains("permitted")
+                || last.contains("replication role") ? PolarException.Reason.AUTH_FAILED
+                : PolarException.Reason.NOT_STREAMING;
+        throw new ReplicationException(reason, node.name(), host, node.name() + " - does not stream (" + state
+                + ") and its log says why; waiting longer would not help:\n--- follower log (FATAL) ---\n"
+                + String.join("\n", hopeless.subList(Math.max(0, hopeless.size() - 5), hopeless.size())), null);
     }
 
     /** A row committed on the primary must be read on the node within the deadline. */
@@ -364,7 +431,7 @@ final class FollowerSteps {
     /** What the journal records of this add. */
     Journal.Entry journalEntry(Operation.Kind kind, OptionalInt hostId) {
         return Journal.Entry.of(kind, node.name(), host, node.port().value(), node.dataDirectory().toString(),
-                hostId, false, follower.osUser());
+                hostId, false, false, follower.osUser());
     }
 
     private static void sleep(long ms) {

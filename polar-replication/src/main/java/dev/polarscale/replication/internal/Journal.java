@@ -36,7 +36,8 @@ public final class Journal {
 
     /** A row: the operation, its node spec, and how far it got. */
     public record Entry(String id, Operation.Kind kind, String node, String host, int port, String dataDirectory,
-                        OptionalInt hostId, boolean deleteData, Optional<String> osUser, List<String> stepsDone,
+                        OptionalInt hostId, boolean deleteData, boolean force, Optional<String> osUser,
+                        List<String> stepsDone,
                         Optional<String> currentStep, State state, String owner, Optional<String> error) {
         public Entry {
             Objects.requireNonNull(kind, "kind");
@@ -54,8 +55,8 @@ public final class Journal {
 
         /** What an operation journals before it runs: its spec, no progress yet. */
         public static Entry of(Operation.Kind kind, String node, String host, int port, String dataDirectory,
-                               OptionalInt hostId, boolean deleteData, Optional<String> osUser) {
-            return new Entry("", kind, node, host, port, dataDirectory, hostId, deleteData, osUser, List.of(),
+                               OptionalInt hostId, boolean deleteData, boolean force, Optional<String> osUser) {
+            return new Entry("", kind, node, host, port, dataDirectory, hostId, deleteData, force, osUser, List.of(),
                     Optional.empty(), State.RUNNING, Journal.owner(), Optional.empty());
         }
 
@@ -71,7 +72,7 @@ public final class Journal {
     public enum State { RUNNING, KEPT }
 
     private static final String COLUMNS = "id, operation, node, host, port, data_directory, host_id, delete_data, "
-            + "os_user, steps_done, current_step, state, owner, error";
+            + "force, os_user, steps_done, current_step, state, owner, error";
 
     private final String primary;
     private final DataSource dataSource;
@@ -90,8 +91,8 @@ public final class Journal {
     public String begin(Connection c, Entry e) {
         String id = UUID.randomUUID().toString();
         try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO polarscale.operations (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', NULL, "
-                        + "'RUNNING', ?, NULL)")) {
+                "INSERT INTO polarscale.operations (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', "
+                        + "NULL, 'RUNNING', ?, NULL)")) {
             ps.setString(1, id);
             ps.setString(2, e.kind().name());
             ps.setString(3, e.node());
@@ -104,8 +105,9 @@ public final class Journal {
                 ps.setNull(7, Types.INTEGER);
             }
             ps.setBoolean(8, e.deleteData());
-            ps.setString(9, e.osUser().orElse(null));
-            ps.setString(10, e.owner());
+            ps.setBoolean(9, e.force());
+            ps.setString(10, e.osUser().orElse(null));
+            ps.setString(11, e.owner());
             ps.executeUpdate();
             return id;
         } catch (SQLException ex) {
@@ -161,12 +163,12 @@ public final class Journal {
             while (rs.next()) {
                 int hostId = rs.getInt(7);
                 OptionalInt hid = rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(hostId);
-                Array done = rs.getArray(10);
+                Array done = rs.getArray(11);
                 List<String> steps = done == null ? List.of() : List.of((String[]) done.getArray());
                 out.add(new Entry(rs.getString(1), Operation.Kind.valueOf(rs.getString(2)), rs.getString(3),
-                        rs.getString(4), rs.getInt(5), rs.getString(6), hid, rs.getBoolean(8),
-                        Optional.ofNullable(rs.getString(9)), steps, Optional.ofNullable(rs.getString(11)),
-                        State.valueOf(rs.getString(12)), rs.getString(13), Optional.ofNullable(rs.getString(14))));
+                        rs.getString(4), rs.getInt(5), rs.getString(6), hid, rs.getBoolean(8), rs.getBoolean(9),
+                        Optional.ofNullable(rs.getString(10)), steps, Optional.ofNullable(rs.getString(12)),
+                        State.valueOf(rs.getString(13)), rs.getString(14), Optional.ofNullable(rs.getString(15))));
             }
             return out;
         } catch (SQLException ex) {

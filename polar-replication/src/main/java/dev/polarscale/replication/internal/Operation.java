@@ -21,7 +21,8 @@ public final class Operation implements AutoCloseable {
         DEPLOY_PRIMARY("deployPrimary", false),
         ADD_STANDBY("addStandby", false),
         ADD_REPLICA("addReplica", false),
-        REMOVE_NODE("removeNode", true);
+        REMOVE_NODE("removeNode", true),
+        ADOPT("adopt", false);
 
         private final String label;
         private final boolean rollsForward;

@@ -107,7 +107,8 @@ final class Recovery {
             case ADD_STANDBY -> AddStandby.operation(ctx, spec(e));
             case ADD_REPLICA -> AddReplica.operation(ctx, spec(e));
             case REMOVE_NODE -> RemoveNode.resume(ctx, e);
-            case DEPLOY_PRIMARY -> throw new IllegalStateException("a deploy is never journaled");
+            case DEPLOY_PRIMARY, ADOPT -> throw new IllegalStateException("a " + e.kind().label()
+                    + " is never journaled");
         };
     }
 

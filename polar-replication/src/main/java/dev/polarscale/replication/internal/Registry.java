@@ -49,7 +49,8 @@ public final class Registry {
                     + "written_at timestamptz NOT NULL DEFAULT clock_timestamp())",
             "CREATE TABLE IF NOT EXISTS polarscale.operations (id text PRIMARY KEY, operation text NOT NULL, "
                     + "node text NOT NULL, host text NOT NULL, port int NOT NULL, data_directory text NOT NULL, "
-                    + "host_id int, delete_data boolean NOT NULL DEFAULT false, os_user text, "
+                    + "host_id int, delete_data boolean NOT NULL DEFAULT false, force boolean NOT NULL DEFAULT false, "
+                    + "os_user text, "
                     + "steps_done text[] NOT NULL DEFAULT '{}', current_step text, state text NOT NULL "
                     + "CHECK (state IN ('RUNNING','KEPT')), owner text NOT NULL, error text, "
                     + "started_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())");

@@ -25,6 +25,8 @@ import java.util.Set;
  * interrupted removal is finished by the next scaler.
  */
 public final class RemoveNode {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RemoveNode.class);
+
     private RemoveNode() {
     }
 
@@ -51,7 +53,7 @@ public final class RemoveNode {
 
     /** The removal an interrupted process journaled, to be finished. */
     static Operation resume(ScalerContext ctx, Journal.Entry e) {
-        RemoveOptions options = RemoveOptions.defaults().withDeleteData(e.deleteData());
+        RemoveOptions options = RemoveOptions.defaults().withDeleteData(e.deleteData()).withForce(e.force());
         return build(ctx, e.node(), options, Optional.of(new Target(e.node(), e.host(), e.port(),
                 Path.of(e.dataDirectory()), e.osUser())));
     }
@@ -84,25 +86,71 @@ public final class RemoveNode {
                                 "no node named '" + name + "' in the cluster");
                     }
                 }));
+        boolean[] unreachable = {false};
         steps.add(Step.of("stop", host, List.of(node.map(n -> n.serverCommand("pg_ctl", "stop", "-D",
-                n.dataDirectory().toString(), "-m", "fast", "-w").toString()).orElse(none)),
-                () -> node.ifPresent(PostgresNode::stop)));
+                n.dataDirectory().toString(), "-m", "fast", "-w").toString()).orElse(none)
+                + (options.force() ? "  -- if " + host + " cannot be reached: go on (force)" : "")),
+                () -> node.ifPresent(n -> unreachable[0] = stop(n, name, host, options.force()))));
         steps.add(Step.of("await slot inactive", spec.primaryHost(), List.of("SELECT active FROM "
                 + "pg_replication_slots WHERE slot_name = '" + slot + "'  -- until false, up to "
-                + options.slotInactiveWait().toMillis() + " ms"),
-                () -> ctx.slots().awaitInactive(slot, options.slotInactiveWait())));
+                + options.slotInactiveWait().toMillis() + " ms" + (options.force()
+                ? "; an unreachable node's walsender is ended instead (force)" : "")), () -> {
+                    if (!unreachable[0]) {
+                        ctx.slots().awaitInactive(slot, options.slotInactiveWait());
+                    }
+                }));
         steps.add(Step.of("drop slot", spec.primaryHost(), List.of("SELECT pg_drop_replication_slot('" + slot + "')"),
-                () -> ctx.slots().drop(slot, ReplicationSlotManager.DropOptions.refuseActive())));
+                () -> ctx.slots().drop(slot, unreachable[0]
+                        ? ReplicationSlotManager.DropOptions.terminateWalSender(Duration.ofSeconds(10))
+                        : ReplicationSlotManager.DropOptions.refuseActive())));
         steps.add(Step.of("unregister", spec.primaryHost(), List.of("DELETE FROM polarscale.nodes WHERE name = '"
                 + name + "'"), () -> ctx.registry().remove(name)));
+        steps.add(Step.of("revoke replication", spec.primaryHost(), List.of("pg_hba.conf managed block on "
+                + spec.primaryName() + ": without " + host + "'s rule if no other node runs there (written and "
+                + "pg_ctl reload only if it changes)"),
+                () -> PrimaryHba.apply(ctx, PrimaryHba.nodeHosts(ctx, List.of()), true)));
         if (options.deleteData()) {
             steps.add(Step.of("delete data", host, List.of(node.map(n -> "rm -rf -- " + n.dataDirectory())
-                    .orElse(none)), () -> node.ifPresent(PostgresNode::deleteDataDirectory)));
+                    .orElse(none)), () -> node.ifPresent(n -> {
+                        if (unreachable[0]) {
+                            LOG.warn("{} - {} cannot be reached: its data directory {} is left there", name, host,
+                                    n.dataDirectory());
+                        } else {
+                            n.deleteDataDirectory();
+                        }
+                    })));
         }
         return new Operation(Operation.Kind.REMOVE_NODE, name, steps, () -> target.map(t -> Journal.Entry.of(
                 Operation.Kind.REMOVE_NODE, name, t.host(), t.port(), t.dataDirectory().toString(),
-                java.util.OptionalInt.empty(), options.deleteData(), t.osUser())).orElse(null), "stop", false,
+                java.util.OptionalInt.empty(), options.deleteData(), options.force(), t.osUser())).orElse(null), "stop", false,
                 () -> Duration.ZERO, lock);
+    }
+
+    /**
+     * One bounded attempt to stop the node.
+     *
+     * @return whether its host or server could not be reached (only with {@code force})
+     */
+    private static boolean stop(PostgresNode n, String name, String host, boolean force) {
+        try {
+            n.stop();
+            return false;
+        } catch (PolarException e) {
+            boolean gone = e.reason() == PolarException.Reason.HOST_UNREACHABLE
+                    || e.reason() == PolarException.Reason.CONNECTION_LOST
+                    || e.reason() == PolarException.Reason.TIMEOUT;
+            if (!gone) {
+                throw e;
+            }
+            if (!force) {
+                throw new ReplicationException(e.reason(), name, host, name + " - cannot stop it: " + host
+                        + " cannot be reached (" + e.getMessage() + "); nothing was changed. If the host is gone, "
+                        + "RemoveOptions.withForce(true) drops its slot and forgets it", e);
+            }
+            LOG.warn("{} - cannot stop it, {} cannot be reached ({}): dropping its slot anyway (force)", name, host,
+                    e.getMessage());
+            return true;
+        }
     }
 
     private static boolean sameNode(Optional<Target> now, Optional<Target> planned) {

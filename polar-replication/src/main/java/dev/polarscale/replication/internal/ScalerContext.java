@@ -117,7 +117,8 @@ public final class ScalerContext implements AutoCloseable {
         HostFacts f = facts(host);
         String user = osUser.orElseGet(f::runsAs);
         return PostgresNode.builder().name(name).installation(f.installation()).executor(f.executor())
-                .dataDirectory(dir).port(port).jdbcHost(host).password(spec.superuserPassword())
+                .dataDirectory(dir).port(port).jdbcHost(host).superuser(spec.superuser())
+                .password(spec.superuserPassword())
                 .startTimeout(spec.verifyTimeout()).osUser(user).build();
     }
 

@@ -151,7 +151,7 @@ class OperationRunnerTest {
         ClusterLock lock = mock(ClusterLock.class);
         when(lock.connection()).thenReturn(session);
         Journal.Entry entry = Journal.Entry.of(Operation.Kind.ADD_STANDBY, "n1", "h", 5433, "/d/n1",
-                OptionalInt.empty(), false, Optional.empty());
+                OptionalInt.empty(), false, false, Optional.empty());
         when(journal.begin(session, entry)).thenReturn("id1");
         Operation.LockSlot slot = new Operation.LockSlot();
         Operation op = new Operation(Operation.Kind.ADD_STANDBY, "n1", List.of(
@@ -194,7 +194,7 @@ class OperationRunnerTest {
                 Step.of("lock", "h", List.of(), () -> slot.hold(lock)),
                 step("create slot").undoneBy(undo("create slot")),
                 failing("verify", new ReplicationException(PolarException.Reason.NOT_STREAMING, "n1", "late"))),
-                () -> Journal.Entry.of(Operation.Kind.ADD_STANDBY, "n1", "h", 1, "/d", OptionalInt.empty(), false,
+                () -> Journal.Entry.of(Operation.Kind.ADD_STANDBY, "n1", "h", 1, "/d", OptionalInt.empty(), false, false,
                         Optional.empty()), "create slot", true, () -> Duration.ZERO, slot);
         assertThrows(ReplicationException.class, () -> new OperationRunner(journal, ScaleListener.NONE).run(op));
         verify(journal).keep(session, "id2", "late");

@@ -47,6 +47,37 @@ public final class ManagedBlock {
         return rest + block;
     }
 
+    /**
+     * {@code existing} with its managed block replaced in place by one holding {@code body}; a
+     * file without a block gets it at {@code whereNew}.
+     */
+    public static String replaceInPlace(String existing, String body, Position whereNew, String fileName) {
+        Objects.requireNonNull(body, "body");
+        if (!body.isEmpty() && !body.endsWith("\n")) {
+            throw new IllegalArgumentException("block body must end with a newline");
+        }
+        remove(existing, fileName); // fails on broken markers
+        List<String> lines = splitKeepingEnds(existing);
+        StringBuilder out = new StringBuilder(existing.length() + body.length());
+        boolean inBlock = false;
+        boolean written = false;
+        for (String line : lines) {
+            String marker = line.strip();
+            if (marker.equals(BEGIN)) {
+                inBlock = true;
+                if (!written) {
+                    out.append(BEGIN).append('\n').append(body).append(END).append('\n');
+                    written = true;
+                }
+            } else if (marker.equals(END)) {
+                inBlock = false;
+            } else if (!inBlock) {
+                out.append(line);
+            }
+        }
+        return written ? out.toString() : merge(existing, body, whereNew, fileName);
+    }
+
     /** {@code existing} without any managed block, all other lines unchanged. */
     public static String remove(String existing, String fileName) {
         Objects.requireNonNull(existing, "existing content");

@@ -54,4 +54,20 @@ class ManagedBlockTest {
     void bodyMustBeWholeLines() {
         assertThrows(IllegalArgumentException.class, () -> ManagedBlock.merge("", "x=1", BOTTOM, "f"));
     }
+
+    @Test
+    void replaceInPlaceKeepsTheBlockWhereItIsAndPlacesANewOne() {
+        String mid = "a\n" + ManagedBlock.BEGIN + "\nold\n" + ManagedBlock.END + "\nb\n";
+        assertEquals("a\n" + ManagedBlock.BEGIN + "\nnew\n" + ManagedBlock.END + "\nb\n",
+                ManagedBlock.replaceInPlace(mid, "new\n", ManagedBlock.Position.TOP, "pg_hba.conf"));
+        assertEquals("a\nb\n" + ManagedBlock.BEGIN + "\nnew\n" + ManagedBlock.END + "\n",
+                ManagedBlock.replaceInPlace("a\nb\n", "new\n", ManagedBlock.Position.BOTTOM, "pg_hba.conf"));
+        assertEquals(ManagedBlock.BEGIN + "\nnew\n" + ManagedBlock.END + "\na\nb\n",
+                ManagedBlock.replaceInPlace("a\nb\n", "new\n", ManagedBlock.Position.TOP, "pg_hba.conf"));
+        String twice = ManagedBlock.replaceInPlace(mid, "new\n", ManagedBlock.Position.TOP, "f");
+        assertEquals(twice, ManagedBlock.replaceInPlace(twice, "new\n", ManagedBlock.Position.BOTTOM, "f"),
+                "idempotent, and an existing block stays where it is");
+        assertThrows(PolarException.class, () -> ManagedBlock.replaceInPlace("a\n" + ManagedBlock.BEGIN + "\n",
+                "x\n", ManagedBlock.Position.TOP, "f"));
+    }
 }
