@@ -108,7 +108,12 @@ public final class RemoveNode {
         steps.add(Step.of("revoke replication", spec.primaryHost(), List.of("pg_hba.conf managed block on "
                 + spec.primaryName() + ": without " + host + "'s rule if no other node runs there (written and "
                 + "pg_ctl reload only if it changes)"),
-                () -> PrimaryHba.apply(ctx, PrimaryHba.nodeHosts(ctx, List.of()), true)));
+                () -> {
+                    java.util.Set<String> hosts = PrimaryHba.nodeHosts(ctx, List.of());
+                    if (!hosts.contains(host)) { // its host keeps other nodes: the rules stay as they are
+                        PrimaryHba.apply(ctx, hosts, true);
+                    }
+                }));
         if (options.deleteData()) {
             steps.add(Step.of("delete data", host, List.of(node.map(n -> "rm -rf -- " + n.dataDirectory())
                     .orElse(none)), () -> node.ifPresent(n -> {
