@@ -9,10 +9,12 @@ import dev.polarscale.replication.ClusterSpec;
 import dev.polarscale.replication.NodeSpec;
 import dev.polarscale.replication.ReplicationException;
 import dev.polarscale.storage.ConfigTemplates;
+import dev.polarscale.storage.PfsSharedStorage;
 import dev.polarscale.storage.PolarInitdb;
 import dev.polarscale.storage.SharedStorage;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.OptionalInt;
@@ -20,7 +22,8 @@ import java.util.Set;
 
 /**
  * Adds a PolarDB read-only node on the primary's shared storage (the tutorial's B1-B12): lock,
- * recover, check, mount storage (never format), create slot, local directory,
+ * recover, check, mount storage (never format; on PFS the device checked, pfsd running on the
+ * node's host, the cluster's directory there), create slot, local directory,
  * {@code polar-initdb.sh ... replica} (checked, since its exit code lies), config templates,
  * configure (unique {@code polar_hostid}, {@code replica.signal}), start, the verifications,
  * register.
@@ -45,7 +48,8 @@ public final class AddReplica {
         Path cache = spec.templateCache().orElse(node.dataDirectory().getParent().resolve(".polarscale-templates"));
         HostId[] hostId = {node.hostId().orElse(null)};
 
-        Step mount = Step.of("mount storage", host, List.of(storage + ": checked and mounted, never formatted"),
+        Step mount = storage instanceof PfsSharedStorage pfs ? PfsSteps.mount(pfs, host, replica.executor())
+                : Step.of("mount storage", host, List.of(storage + ": checked and mounted, never formatted"),
                 () -> storage.prepare(replica.executor()));
         Step directory = Step.of("local directory", host, List.of("mkdir -p -m 0700 " + replica.dataDirectory()),
                 () -> replica.createDirectory(replica.dataDirectory())).undoneEvenIfHalfDone(replica::deleteDataDirectory);
@@ -71,10 +75,15 @@ public final class AddReplica {
                     replica.writeFile(NodeRole.REPLICA.signalFile().orElseThrow(), "");
                 });
 
+        List<String> checks = new ArrayList<>(List.of("SELECT host_id FROM polarscale.nodes  -- polar_hostid "
+                + shownHostId, "test -x " + facts.installation().tool("polar-initdb.sh")));
+        if (storage instanceof PfsSharedStorage) {
+            checks.add("test -f " + PolarInitdb.SCRIPT_PFS + "  -- polar-initdb.sh runs pfs from there");
+        }
         List<Step> steps = List.of(f.lock(), f.recover(),
-                f.check(NodeRole.REPLICA, 1, List.of("SELECT host_id FROM polarscale.nodes  -- polar_hostid " + shownHostId,
-                        "test -x " + facts.installation().tool("polar-initdb.sh")), () -> {
+                f.check(NodeRole.REPLICA, 1, checks, () -> {
                             facts.require(node.name(), "a PolarDB replica needs PolarDB binaries", "polar-initdb.sh");
+                            polarInitdb.requireTools(replica.executor(), storage, "replica", replica.dataDirectory());
                             hostId[0] = chooseHostId(ctx, node);
                         }),
                 mount, f.createSlot(), directory, initdb, templates, configure, f.start(), f.verifyRecovery(),
