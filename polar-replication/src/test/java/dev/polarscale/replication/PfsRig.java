@@ -235,8 +235,8 @@ final class PfsRig implements AutoCloseable {
     }
 
     /**
-     * Why the PFS ITs cannot run here (not root, no loop device, no engines bundle, libaio missing),
-     * or empty when they can.
+     * Why the PFS ITs cannot run here (not root, no loop device, a tool missing, no engines bundle,
+     * libaio missing), or empty when they can.
      */
     static Optional<String> missing() {
         try (CommandExecutor local = Executors.local()) {
@@ -247,6 +247,11 @@ final class PfsRig implements AutoCloseable {
             if (!free.succeeded()) {
                 return Optional.of("no free loop device can be made here (losetup -f exited " + free.exitCode() + ": "
                         + free.stderrTail(2).strip() + ")");
+            }
+            for (String tool : new String[] {"mkfs.ext4", "blkid", "lsblk", "pgrep"}) {
+                if (!local.execute(Command.of("sh", "-c", "command -v \"$1\"", "sh", tool)).succeeded()) {
+                    return Optional.of("no " + tool + " on this machine (.ci/setup.d/30-pfs.sh installs it)");
+                }
             }
             String home = System.getenv("POLARDB_HOME");
             if (home == null || home.isBlank()) {
