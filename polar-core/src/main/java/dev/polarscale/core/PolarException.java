@@ -99,6 +99,11 @@ public class PolarException extends RuntimeException {
         DEVICE_STATE_UNKNOWN,
         /** Shared storage, or a data directory's initialisation on it, is not as it must be. */
         STORAGE_INVALID,
+        /**
+         * A device holds no file system at all (no PFS, no other signature): it must be formatted
+         * once, on purpose, before it can carry a cluster; PolarScale never does that implicitly.
+         */
+        DEVICE_NOT_FORMATTED,
         /** Anything else; the message says what. */
         OTHER
     }

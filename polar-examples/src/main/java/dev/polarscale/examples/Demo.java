@@ -1,9 +1,11 @@
 package dev.polarscale.examples;
 
 import dev.polarscale.core.PgInstallation;
+import dev.polarscale.core.PolarException;
 import dev.polarscale.replication.LocalCluster;
 import dev.polarscale.replication.OperationReport;
 import dev.polarscale.replication.ScaleListener;
+import dev.polarscale.storage.DeviceName;
 
 import javax.sql.DataSource;
 import java.nio.file.Path;
@@ -26,7 +28,9 @@ import java.util.Locale;
  *   <li>scale in by one node;</li>
  *   <li>print each operation's duration.</li>
  * </ol>
- * Everything lives in a temporary directory that is deleted at the end, also on Ctrl-C.
+ * Everything lives in a temporary directory that is deleted at the end, also on Ctrl-C. With
+ * {@code POLARDB_HOME} the nodes are PolarDB ones on shared storage: in local-file-system mode, or,
+ * with {@code POLARSCALE_PFS_DEVICE} (as root), on PFS on that block device ({@link DemoPfs}).
  */
 public final class Demo {
     private static final int ROWS = 1_000;
@@ -40,8 +44,18 @@ public final class Demo {
     public static void main(String[] args) throws Exception {
         quietLibraryLogs();
         String polarHome = System.getenv("POLARDB_HOME");
+        String pfsDevice = System.getenv("POLARSCALE_PFS_DEVICE");
         LocalCluster.Builder builder = LocalCluster.builder().listener(new ProgressPrinter());
-        if (polarHome != null && !polarHome.isBlank()) {
+        DemoPfs pfs = null;
+        if (polarHome != null && !polarHome.isBlank() && pfsDevice != null && !pfsDevice.isBlank()) {
+            String pfsCluster = System.getenv().getOrDefault("POLARSCALE_PFS_CLUSTER", "disk");
+            System.out.println("PolarScale demo: a PolarDB primary and shared-storage replicas on this machine "
+                    + "(POLARDB_HOME=" + polarHome + ", PFS on /dev/" + DeviceName.of(pfsDevice) + ", cluster " + pfsCluster
+                    + ", directory " + DemoPfs.DIRECTORY + ")");
+            pfs = DemoPfs.prepare(Path.of(polarHome), pfsDevice, pfsCluster,
+                    "empty-device".equals(System.getenv("POLARSCALE_PFS_FORMAT")));
+            builder.polarDbOnPfs(PgInstallation.at(Path.of(polarHome, "bin")), pfs.storage());
+        } else if (polarHome != null && !polarHome.isBlank()) {
             builder.polarDb(PgInstallation.at(Path.of(polarHome, "bin")));
             System.out.println("PolarScale demo: a PolarDB primary and shared-storage replicas on this machine "
                     + "(POLARDB_HOME=" + polarHome + ", local-file-system mode)");
@@ -50,12 +64,16 @@ public final class Demo {
         }
         long t0 = System.nanoTime();
         LocalCluster cluster = builder.build();
+        DemoPfs storage = pfs;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (!finished) {
                 interrupted = true;
                 System.out.println();
                 System.out.println("Interrupted: stopping every node and deleting its directory ...");
                 cluster.close(); // waits for LocalCluster's own hook if that one runs first
+                if (storage != null) {
+                    storage.close();
+                }
                 System.out.println("Interrupted: cleaned up.");
             }
         }, "demo-interrupt"));
@@ -65,14 +83,26 @@ public final class Demo {
             if (interrupted || cluster.isClosed()) {
                 return; // Ctrl-C closed the cluster under the running step; the hook reports the cleanup
             }
+            if (e instanceof PolarException p && p.reason() == PolarException.Reason.DEVICE_NOT_FORMATTED) {
+                System.out.println("      The device holds no file system: set POLARSCALE_PFS_FORMAT=empty-device to "
+                        + "have the demo format it (only a device proven empty is formatted).");
+            }
             throw e;
         } finally {
-            if (!cluster.isClosed()) {
-                Path base = baseOrNull(cluster);
-                cluster.close();
-                System.out.printf("%nCleaned up: every server stopped, %s deleted.%n", base);
+            try {
+                if (!cluster.isClosed()) {
+                    Path base = baseOrNull(cluster);
+                    cluster.close();
+                    System.out.printf("%nCleaned up: every server stopped, %s deleted.%n", base);
+                }
+            } finally {
+                if (storage != null) {
+                    storage.close();
+                    System.out.println("Cleaned up on PFS: the demo's directory emptied and removed; a pfsd or pfs "
+                            + "link the demo started, stopped and removed.");
+                }
+                finished = true;
             }
-            finished = true;
         }
         System.out.printf("Demo finished in %.1f s.%n", seconds(System.nanoTime() - t0));
     }

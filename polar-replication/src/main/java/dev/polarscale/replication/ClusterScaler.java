@@ -99,8 +99,27 @@ public final class ClusterScaler implements AutoCloseable {
      *                        {@link PolarException.Reason#PORT_IN_USE}, or the failed step's reason
      */
     public OperationReport deployPrimary() {
+        return deployPrimary(DeployOptions.defaults());
+    }
+
+    /**
+     * {@link #deployPrimary()} with options. On PFS ({@code SharedStorage.pfs}) the storage steps
+     * are: format storage (only with {@link DeployOptions#formatEmptyDevice()}, and only a device
+     * proven empty), prepare storage (device checked, PFS required, pfsd started unless it runs),
+     * check storage (no other cluster on the PFS, the directory absent or empty, {@code pfs info}:
+     * room for initdb), shared directory ({@code pfs mkdir}); {@code polar-initdb.sh} then runs as
+     * root (its {@code pfs cp} opens the device) and the local directory is given back to the
+     * server user with mode 0700. A failure after it empties the PFS directory again.
+     *
+     * @throws IllegalArgumentException {@link DeployOptions#formatEmptyDevice()} without PFS storage
+     * @throws PolarException           also {@link PolarException.Reason#DEVICE_NOT_FORMATTED},
+     *                                  {@link PolarException.Reason#DEVICE_NOT_EMPTY},
+     *                                  {@link PolarException.Reason#DIRECTORY_NOT_EMPTY} on PFS
+     */
+    public OperationReport deployPrimary(DeployOptions options) {
+        Operation op = DeployPrimary.operation(ctx, Objects.requireNonNull(options, "options"));
         try {
-            return run(DeployPrimary.operation(ctx));
+            return run(op);
         } catch (RuntimeException e) {
             ctx.close(); // its connections belong to a primary that is gone
             throw e;
@@ -109,7 +128,12 @@ public final class ClusterScaler implements AutoCloseable {
 
     /** The steps {@link #deployPrimary()} runs, with exact commands and SQL; runs nothing. */
     public List<PlannedStep> planDeployPrimary() {
-        return plan(DeployPrimary.operation(ctx));
+        return planDeployPrimary(DeployOptions.defaults());
+    }
+
+    /** The steps {@link #deployPrimary(DeployOptions)} runs, with exact commands and SQL; runs nothing. */
+    public List<PlannedStep> planDeployPrimary(DeployOptions options) {
+        return plan(DeployPrimary.operation(ctx, Objects.requireNonNull(options, "options")));
     }
 
     /**

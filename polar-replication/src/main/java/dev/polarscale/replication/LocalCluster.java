@@ -64,6 +64,7 @@ public final class LocalCluster implements AutoCloseable {
     private final PgInstallation installation;
     private final ScaleListener listener;
     private final Duration verifyTimeout;
+    private final dev.polarscale.storage.PfsSharedStorage pfs;
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
     private volatile State state = State.NEW;
@@ -81,6 +82,7 @@ public final class LocalCluster implements AutoCloseable {
         this.installation = b.installation;
         this.listener = b.listener;
         this.verifyTimeout = b.verifyTimeout;
+        this.pfs = b.pfs;
     }
 
     public static Builder builder() {
@@ -108,7 +110,7 @@ public final class LocalCluster implements AutoCloseable {
             ClusterSpec.Builder spec = ClusterSpec.builder()
                     .primary(PRIMARY, HOST, LocalResources.freePort(HOST), base.path().resolve(PRIMARY))
                     .verifyTimeout(verifyTimeout).listener(listener);
-            scaler = ClusterScaler.forCluster(LocalResources.finish(spec, installation, polarDb, base).build());
+            scaler = ClusterScaler.forCluster(LocalResources.finish(spec, installation, polarDb, base, pfs).build());
             primary = scaler.primaryNode();
             nodes.attempting(primary);
             reports.add(scaler.deployPrimary());
@@ -356,6 +358,7 @@ public final class LocalCluster implements AutoCloseable {
             scaler.close();
         }
         nodes.tearDown(PRIMARY, base);
+        LocalResources.emptyPfsDirectory(reports.isEmpty() ? null : pfs); // its deploy found the directory empty
         LOG.info("local cluster - stopped and deleted {} in {} ms", base.path(), (System.nanoTime() - t0) / 1_000_000);
     }
 
@@ -367,8 +370,15 @@ public final class LocalCluster implements AutoCloseable {
         private ScaleListener listener = ScaleListener.NONE;
         private Duration verifyTimeout = Duration.ofSeconds(60);
         private boolean polarDb;
+        private dev.polarscale.storage.PfsSharedStorage pfs;
 
         private Builder() {
+        }
+
+        /** {@link #polarDb} on PFS (formatted), not local-file-system mode; {@link #close()} empties its directory. */
+        public Builder polarDbOnPfs(PgInstallation polardb, dev.polarscale.storage.PfsSharedStorage storage) {
+            this.pfs = Objects.requireNonNull(storage, "storage");
+            return polarDb(polardb);
         }
 
         /**

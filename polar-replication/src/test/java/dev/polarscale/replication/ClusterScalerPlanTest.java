@@ -1,6 +1,8 @@
 package dev.polarscale.replication;
 
 import dev.polarscale.core.PgInstallation;
+import dev.polarscale.storage.Pfs;
+import dev.polarscale.storage.PfsPath;
 import dev.polarscale.storage.SharedStorage;
 import org.junit.jupiter.api.Test;
 
@@ -112,6 +114,93 @@ class ClusterScalerPlanTest {
         assertTrue(configure.contains("polar_hostid=1"), configure);
         assertTrue(configure.contains("max_wal_senders=16"), configure);
         assertFalse(plan.toString().contains("Super-Secret-456") || plan.toString().contains("Repl-Secret-123"));
+        assertTrue(primaryHost.commands.isEmpty() && replicaHost.commands.isEmpty(), "plan runs nothing");
+    }
+
+    private final ClusterSpec pfsSpec = spec.toBuilder()
+            .sharedStorage(SharedStorage.pfs(Pfs.builder().clusterName("disk").pfsdBinDir(Path.of("/opt/pfsd/bin"))
+                    .workers(1).build(), PfsPath.of("/nvme1n1/shared_data"), 0))
+            .build();
+
+    @Test
+    void pfsDeployPlanShowsEveryStorageStepAndNeverFormatsUnlessAsked() {
+        List<PlannedStep> plan = ClusterScaler.forCluster(pfsSpec).planDeployPrimary();
+        assertEquals(List.of("check", "prepare storage", "check storage", "shared directory", "initdb", "polar-initdb",
+                "configure", "start", "replication role", "registry", "verify"),
+                plan.stream().map(PlannedStep::name).toList());
+        assertTrue(step(plan, "check").actions().contains("test -f /usr/local/bin/pfs  -- polar-initdb.sh runs pfs "
+                + "from there"), step(plan, "check").toString());
+        String prepare = step(plan, "prepare storage").toString();
+        for (String line : List.of("lsblk -b -P -o NAME,MAJ:MIN,RM,SIZE,RO,TYPE,MOUNTPOINT,PKNAME  -- /dev/nvme1n1",
+                "[root] pfs -C disk -E 0 ls /nvme1n1/  -- holds a PFS file system, else refused (never formatted here)",
+                "pgrep -f '[p]fsdaemon -p nvme1n1( |$)'", "[root] /opt/pfsd/bin/start_pfsd.sh -p nvme1n1 -w 1")) {
+            assertTrue(prepare.contains(line), "prepare storage has " + line + ":\n" + prepare);
+        }
+        String check = step(plan, "check storage").toString();
+        assertTrue(check.contains("[root] pfs -C disk ls /nvme1n1/shared_data/  -- absent or empty"), check);
+        assertTrue(check.contains("[root] pfs -C disk info nvme1n1  -- at least 1550 free 4 MiB blocks"), check);
+        assertEquals(List.of("[root] pfs -C disk stat /nvme1n1/shared_data  -- unless it exists: [root] pfs -C disk "
+                + "mkdir /nvme1n1/shared_data"), step(plan, "shared directory").actions());
+        List<String> initdb = step(plan, "polar-initdb").actions();
+        assertEquals("[root] /opt/polardb/bin/polar-initdb.sh /home/polar/primary/ /nvme1n1/shared_data/ primary disk",
+                initdb.get(0), "privileged: pfs cp opens the device");
+        assertTrue(initdb.get(1).startsWith("[root] chown -R -h --from=root polar: /home/polar/primary  -- then stat: "
+                + "the server user's, mode 700"), initdb.toString());
+        String configure = String.join("\n", step(plan, "configure").actions());
+        for (String line : List.of("polar_hostid=1", "polar_vfs.localfs_mode=off", "polar_storage_cluster_name='disk'",
+                "polar_disk_name='nvme1n1'", "polar_datadir='/nvme1n1/shared_data/'")) {
+            assertTrue(configure.contains(line), "configure has " + line + ":\n" + configure);
+        }
+        assertFalse(plan.toString().contains("mkfs"), "no format unless asked:\n" + plan);
+        assertTrue(primaryHost.commands.isEmpty() && replicaHost.commands.isEmpty(), "plan runs nothing");
+    }
+
+    @Test
+    void pfsDeployFormatsOnlyWhenAskedAndOnlyThroughTheGuard() {
+        List<PlannedStep> plan = ClusterScaler.forCluster(pfsSpec)
+                .planDeployPrimary(DeployOptions.defaults().withFormatEmptyDevice(true));
+        assertEquals(List.of("check", "format storage", "prepare storage", "check storage", "shared directory", "initdb",
+                "polar-initdb", "configure", "start", "replication role", "registry", "verify"),
+                plan.stream().map(PlannedStep::name).toList());
+        List<String> format = step(plan, "format storage").actions();
+        assertTrue(format.get(0).startsWith("lsblk "), format.toString());
+        assertTrue(format.contains("[root] blkid -p -o export /dev/nvme1n1  -- no file system or partition table "
+                + "signature (exit 2)"), format.toString());
+        assertEquals("[root] pfs -C disk mkfs nvme1n1  -- only when all of the above hold: DESTROYS what /dev/nvme1n1 "
+                + "holds", format.get(format.size() - 1));
+        assertEquals(1, plan.stream().filter(p -> p.toString().contains("mkfs")).count(), "mkfs in one step only");
+        assertFalse(plan.toString().contains("mkfs -f"), "never forced");
+        assertTrue(primaryHost.commands.isEmpty(), "plan runs nothing");
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ClusterScaler.forCluster(spec)
+                .deployPrimary(DeployOptions.defaults().withFormatEmptyDevice(true)));
+        assertTrue(e.getMessage().contains("needs PFS shared storage"), e.getMessage());
+        assertTrue(primaryHost.commands.isEmpty(), "refused before anything ran");
+    }
+
+    @Test
+    void pfsReplicaPlanMountsOnItsOwnHostAndNeverFormatsOrCreates() {
+        List<PlannedStep> plan = ClusterScaler.forCluster(pfsSpec).planReplica(replica1);
+        assertEquals(List.of("lock", "recover", "check", "mount storage", "create slot", "allow replication", "local directory",
+                "polar-initdb", "config templates", "configure", "start", "verify recovery", "verify streaming",
+                "verify canary", "register"), plan.stream().map(PlannedStep::name).toList());
+        PlannedStep mount = step(plan, "mount storage");
+        assertEquals("10.0.0.2", mount.host(), "pfsd is ensured on the replica's host");
+        String m = mount.toString();
+        assertTrue(m.contains("[root] /opt/pfsd/bin/start_pfsd.sh -p nvme1n1 -w 1"), m);
+        assertTrue(m.contains("[root] pfs -C disk stat /nvme1n1/shared_data/global/pg_control  -- the cluster is there; "
+                + "never created here"), m);
+        assertFalse(plan.toString().contains("mkfs") || plan.toString().contains("mkdir /nvme1n1"), plan.toString());
+        assertTrue(step(plan, "check").actions().contains("test -f /usr/local/bin/pfs  -- polar-initdb.sh runs pfs "
+                + "from there"));
+        assertEquals("[polar] /opt/polardb/bin/polar-initdb.sh /home/polar/replica1/ /nvme1n1/shared_data/ replica disk",
+                step(plan, "polar-initdb").actions().get(0), "the replica's run stays the server user's");
+        String configure = String.join("\n", step(plan, "configure").actions());
+        for (String line : List.of("polar_hostid=2", "polar_vfs.localfs_mode=off", "polar_storage_cluster_name='disk'",
+                "polar_disk_name='nvme1n1'", "polar_datadir='/nvme1n1/shared_data/'", "primary_slot_name='replica1'")) {
+            assertTrue(configure.contains(line), "configure has " + line + ":\n" + configure);
+        }
+        assertTrue(configure.endsWith("replica.signal"));
         assertTrue(primaryHost.commands.isEmpty() && replicaHost.commands.isEmpty(), "plan runs nothing");
     }
 

@@ -1,6 +1,8 @@
 package dev.polarscale.replication;
 
 import dev.polarscale.core.PgInstallation;
+import dev.polarscale.storage.Pfs;
+import dev.polarscale.storage.PfsPath;
 import dev.polarscale.storage.SharedStorage;
 
 import java.nio.file.Path;
@@ -14,7 +16,8 @@ import java.util.Map;
  * Arguments are {@code key=value}: {@code op} (addStandby, addReplica, removeNode), {@code haltAfter},
  * {@code primaryPort}, {@code primaryDir}, {@code node}, {@code nodePort}, {@code nodeDir}; for
  * PolarDB also {@code polardb} (bin directory), {@code shared} (shared directory), {@code osUser}
- * and {@code templates}. Passwords come from the environment. Exits {@value #HALTED} when halted.
+ * and {@code templates}; on PFS {@code pfsDir}, {@code pfsCluster} and {@code pfsBin} instead of
+ * {@code shared}. Passwords come from the environment. Exits {@value #HALTED} when halted.
  */
 public final class CrashingOperationMain {
     static final int HALTED = 86;
@@ -46,7 +49,11 @@ public final class CrashingOperationMain {
                 });
         if (a.containsKey("polardb")) {
             spec.installation(PgInstallation.at(Path.of(a.get("polardb"))))
-                    .sharedStorage(SharedStorage.localFileSystem(Path.of(a.get("shared")), a.get("osUser")))
+                    .sharedStorage(a.containsKey("pfsDir")
+                            ? SharedStorage.pfs(Pfs.builder().clusterName(a.get("pfsCluster"))
+                                    .pfsCommand(Path.of(a.get("pfsBin"), "pfs").toString())
+                                    .pfsdBinDir(Path.of(a.get("pfsBin"))).workers(1).build(), PfsPath.of(a.get("pfsDir")), 0)
+                            : SharedStorage.localFileSystem(Path.of(a.get("shared")), a.get("osUser")))
                     .templateCache(Path.of(a.get("templates")));
         }
         String name = a.get("node");

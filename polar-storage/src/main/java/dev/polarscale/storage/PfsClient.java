@@ -4,6 +4,7 @@ import dev.polarscale.core.Command;
 import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.core.CommandResult;
 import dev.polarscale.core.PolarException.Reason;
+import dev.polarscale.storage.internal.Blkid;
 import dev.polarscale.storage.internal.PfsOutput;
 import dev.polarscale.storage.internal.PfsTrace;
 import org.slf4j.Logger;
@@ -11,9 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -267,28 +266,24 @@ public final class PfsClient {
 
     /** {@code blkid -p}: exit 2 with no output is "no signature"; a signature or any doubt throws. */
     private void requireNoSignature(DeviceName device) {
-        CommandResult r = executor.execute(Command.of("blkid", "-p", "-o", "export", device.devicePath())
-                .withTimeout(SHORT).privileged());
-        if (r.exitCode() == 2 && r.stdout().isBlank()) {
-            return;
-        }
-        if (r.exitCode() == 0 || r.exitCode() == 8) {
-            Map<String, String> found = new LinkedHashMap<>();
-            for (String line : r.stdout().split("\n")) {
-                int eq = line.indexOf('=');
-                if (eq > 0 && !line.startsWith("DEVNAME=")) {
-                    found.put(line.substring(0, eq), line.substring(eq + 1));
-                }
-            }
-            String what = found.containsKey("PTTYPE") && !found.containsKey("TYPE") ? "a partition table" : "a file system";
+        Blkid.probe(executor, device, "refusing to format").ifPresent(sig -> {
             throw new StorageException(Reason.DEVICE_NOT_EMPTY, executor.host(), executor.host() + " - refusing to format "
-                    + device.devicePath() + ": it holds " + what + " (blkid -p" + (r.exitCode() == 8 ? " exited 8, ambivalent" : "")
-                    + ": " + (found.isEmpty() ? tail(r) : found.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
-                    .reduce((a, b) -> a + " " + b).orElse("")) + "); pass MkfsMode.FORCE_DESTROYING_EXISTING to destroy it");
+                    + device.devicePath() + ": it holds " + sig.describe()
+                    + "; pass MkfsMode.FORCE_DESTROYING_EXISTING to destroy it");
+        });
+    }
+
+    /**
+     * Removes a file or a whole directory tree ({@code pfs -C <cluster> rm -r <path>}): its data is
+     * lost. PFS itself refuses the disk root and its own journal and paxos files.
+     */
+    public void remove(PfsPath path) {
+        if (path.isRoot()) {
+            throw new IllegalArgumentException("refusing to remove the PFS disk root " + path);
         }
-        throw new StorageException(Reason.DEVICE_STATE_UNKNOWN, executor.host(), executor.host() + " - refusing to format "
-                + device.devicePath() + ": cannot tell whether it is empty: blkid -p -o export " + device.devicePath()
-                + " exited " + r.exitCode() + " (" + (tail(r).isEmpty() ? "no output" : tail(r)) + ")");
+        long start = System.nanoTime();
+        executor.run(pfsCommand("rm", "-r", path.toString()));
+        LOG.info("{} - removed PFS path {} in {} ms", executor.host(), path, ms(start));
     }
 
     /**

@@ -190,7 +190,17 @@ public final class PolarInitdb {
     }
 
     /** The path polar-initdb.sh 15 runs {@code pfs} from in PFS mode ({@code pfs=/usr/local/bin/pfs}). */
-    static final Path SCRIPT_PFS = Path.of("/usr/local/bin/pfs");
+    public static final Path SCRIPT_PFS = Path.of("/usr/local/bin/pfs");
+
+    /**
+     * What the script needs on the host besides itself, checked before anything runs: in PFS mode
+     * {@link #SCRIPT_PFS}; nothing in local-file-system mode.
+     *
+     * @throws StorageException {@link StorageException.Reason#BINARIES_MISSING} naming the path
+     */
+    public void requireTools(CommandExecutor executor, SharedStorage storage, String role, Path localDir) {
+        requirePfsTool(executor, storage, new HostFiles(executor, osUser), role, localDir);
+    }
 
     private static void requirePfsTool(CommandExecutor executor, SharedStorage storage, HostFiles local, String role,
                                        Path localDir) {

@@ -27,7 +27,7 @@ import java.util.Map;
  * //  polar_datadir=file-dio:///srv/polar/shared_data/, polar_disk_name=srv}
  *
  * Pfs pfs = Pfs.builder().clusterName("disk").build();
- * SharedStorage onPfs = SharedStorage.pfs(pfs, PfsPath.of("/nvme1n1/shared_data"), 100L << 30);
+ * PfsSharedStorage onPfs = SharedStorage.pfs(pfs, PfsPath.of("/nvme1n1/shared_data"), 100L << 30);
  * }</pre>
  *
  * <p>Implementations are immutable and thread-safe; the executor of each call names the host.
@@ -44,9 +44,10 @@ public interface SharedStorage {
      * {@link BlockDevices#requireUsable} (a whole disk, multipath or loop device, writable, nothing
      * mounted or stacked on it, at least {@code minimumDeviceBytes} and 10 GiB) and to hold a PFS
      * already ({@link PfsClient#isFormatted}), then starts pfsd unless it runs and creates the
-     * missing directories. It never formats.
+     * missing directories. It never formats; {@link PfsSharedStorage} has the finer calls a
+     * deploy and a replica use, the one that formats an empty device on purpose among them.
      */
-    static SharedStorage pfs(Pfs pfs, PfsPath directory, long minimumDeviceBytes) {
+    static PfsSharedStorage pfs(Pfs pfs, PfsPath directory, long minimumDeviceBytes) {
         return new PfsStorage(pfs, directory, minimumDeviceBytes);
     }
 

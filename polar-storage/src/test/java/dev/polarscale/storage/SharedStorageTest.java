@@ -95,11 +95,13 @@ class SharedStorageTest {
         RecordingExecutor ex = new RecordingExecutor("node2");
         ex.on("lsblk").stdout(resource("/lsblk/tutorial.txt"));
         recorded(ex.on(PROBE.toArray(String[]::new)), "fresh-ls");
+        recorded(ex.on("blkid"), "fresh-blkid");
         StorageException e = assertThrows(StorageException.class,
                 () -> SharedStorage.pfs(PFS, PfsPath.of("/nvme1n1/shared_data"), 0).prepare(ex));
         assertTrue(e.getMessage().startsWith("node2 - /dev/nvme1n1 holds no PFS file system"), e.getMessage());
-        assertEquals(StorageException.Reason.STORAGE_INVALID, e.reason());
-        assertEquals(2, ex.commands().size());
+        assertTrue(e.getMessage().contains("PfsClient.mkfs(nvme1n1, MkfsMode.REFUSE_IF_FORMATTED)"), e.getMessage());
+        assertEquals(StorageException.Reason.DEVICE_NOT_FORMATTED, e.reason());
+        assertEquals(3, ex.commands().size(), "lsblk, the PFS probe, blkid (to tell empty from another file system)");
         assertTrue(ex.commands().stream().map(Command::argv).noneMatch(a -> a.contains("mkfs")));
     }
 

@@ -10,10 +10,12 @@ import dev.polarscale.replication.NodeSpec;
 import dev.polarscale.replication.ReplicationException;
 import dev.polarscale.replication.SlotInfo;
 import dev.polarscale.storage.ConfigTemplates;
+import dev.polarscale.storage.PfsSharedStorage;
 import dev.polarscale.storage.PolarInitdb;
 import dev.polarscale.storage.SharedStorage;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.OptionalInt;
@@ -21,7 +23,8 @@ import java.util.Set;
 
 /**
  * Adds a PolarDB read-only node on the primary's shared storage (the tutorial's B1-B12): lock,
- * recover, check, mount storage (never format), create slot, local directory,
+ * recover, check, mount storage (never format; on PFS the device checked, pfsd running on the
+ * node's host, the cluster's directory there), create slot, local directory,
  * {@code polar-initdb.sh ... replica} (checked, since its exit code lies), config templates,
  * configure (unique {@code polar_hostid}, {@code replica.signal}), start, the verifications,
  * register.
@@ -46,21 +49,17 @@ public final class AddReplica {
         Path cache = spec.templateCache().orElse(node.dataDirectory().getParent().resolve(".polarscale-templates"));
         HostId[] hostId = {node.hostId().orElse(null)};
 
-        Step mount = Step.of("mount storage", host, List.of(storage + ": checked and mounted, never formatted",
+        Step mount = storage instanceof PfsSharedStorage pfs ? PfsSteps.mount(pfs, host, replica.executor())
+                : Step.of("mount storage", host, List.of(storage + ": the shared directory, never formatted",
                 "check: " + storage.initdbDirectory() + "global/pg_control is visible on " + host), () -> {
-                    boolean localFs = storage.configuration().localFsMode();
-                    if (!localFs) {
-                        storage.prepare(replica.executor()); // pfsd first: PFS is read through it
-                    }
+                    // before anything is made there: a host that does not see the primary's storage
                     if (!storage.containsFile(replica.executor(), "global/pg_control")) {
                         throw new dev.polarscale.storage.StorageException(PolarException.Reason.STORAGE_INVALID, host,
                                 node.name() + " - the shared storage " + storage.initdbDirectory() + " holds no "
                                         + "global/pg_control on " + host + ": it is not the primary's shared storage "
                                         + "there (not mounted or shared with this host?)");
                     }
-                    if (localFs) {
-                        storage.prepare(replica.executor());
-                    }
+                    storage.prepare(replica.executor());
                 });
         Step directory = Step.of("local directory", host, List.of("mkdir -p -m 0700 " + replica.dataDirectory()),
                 () -> replica.createDirectory(replica.dataDirectory())).undoneEvenIfHalfDone(replica::deleteDataDirectory);
@@ -88,14 +87,19 @@ public final class AddReplica {
                     replica.writeFile(NodeRole.REPLICA.signalFile().orElseThrow(), "");
                 });
 
+        List<String> checks = new ArrayList<>(List.of("SELECT host_id FROM polarscale.nodes  -- polar_hostid "
+                + shownHostId, "test -x " + facts.installation().tool("polar-initdb.sh")));
+        if (storage instanceof PfsSharedStorage) {
+            checks.add("test -f " + PolarInitdb.SCRIPT_PFS + "  -- polar-initdb.sh runs pfs from there");
+        }
         List<Step> steps = List.of(f.lock(), f.recover(),
-                f.check(NodeRole.REPLICA, 1, List.of("SELECT host_id FROM polarscale.nodes  -- polar_hostid " + shownHostId,
-                        "test -x " + facts.installation().tool("polar-initdb.sh")), () -> {
+                f.check(NodeRole.REPLICA, 1, checks, () -> {
                             facts.require(node.name(), "a PolarDB replica needs PolarDB binaries", "polar-initdb.sh");
+                            polarInitdb.requireTools(replica.executor(), storage, "replica", replica.dataDirectory());
                             hostId[0] = chooseHostId(ctx, node);
                         }),
-                mount, f.createSlot(), f.allowReplication(), directory, initdb, templates, configure, f.start(), f.verifyRecovery(),
-                f.verifyStreaming(), f.verifyCanary(),
+                mount, f.createSlot(), f.allowReplication(), directory, initdb, templates, configure, f.start(),
+                f.verifyRecovery(), f.verifyStreaming(), f.verifyCanary(),
                 f.register(NodeRole.REPLICA, () -> OptionalInt.of(hostId[0].value())));
         return new Operation(Operation.Kind.ADD_REPLICA, node.name(), steps,
                 () -> f.journalEntry(Operation.Kind.ADD_REPLICA, hostId[0] == null ? OptionalInt.empty()

@@ -8,7 +8,9 @@ import dev.polarscale.core.PolarException;
 import dev.polarscale.core.PolarStorage;
 import dev.polarscale.core.PostgresNode;
 import dev.polarscale.replication.ClusterSpec;
+import dev.polarscale.replication.DeployOptions;
 import dev.polarscale.replication.ReplicationException;
+import dev.polarscale.storage.PfsSharedStorage;
 import dev.polarscale.storage.PolarInitdb;
 import dev.polarscale.storage.SharedStorage;
 import org.postgresql.PGConnection;
@@ -25,8 +27,9 @@ import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
- * Deploys the primary: check, (PolarDB: prepare storage), initdb, (PolarDB: polar-initdb), configure,
- * start, replication role, registry, verify. Not journaled: until the primary runs there is no
+ * Deploys the primary: check, (PolarDB: prepare storage; on PFS: format storage if asked, prepare
+ * storage, check storage, shared directory), initdb, (PolarDB: polar-initdb), configure, start,
+ * replication role, registry, verify. Not journaled: until the primary runs there is no
  * place for a journal; a failed deploy is undone in-process, and a crashed one leaves a data
  * directory that the next deploy refuses with {@link PolarException.Reason#DATA_DIRECTORY_EXISTS}.
  */
@@ -36,18 +39,26 @@ public final class DeployPrimary {
     private DeployPrimary() {
     }
 
-    public static Operation operation(ScalerContext ctx) {
+    public static Operation operation(ScalerContext ctx, DeployOptions options) {
         ClusterSpec spec = ctx.spec();
         PostgresNode primary = ctx.primaryNode();
         String host = spec.primaryHost();
         HostFacts facts = ctx.facts(host);
         Optional<SharedStorage> storage = spec.sharedStorage();
+        Optional<PfsSharedStorage> pfs = storage.filter(PfsSharedStorage.class::isInstance)
+                .map(PfsSharedStorage.class::cast);
+        if (options.formatEmptyDevice() && pfs.isEmpty()) {
+            throw new IllegalArgumentException("DeployOptions.formatEmptyDevice needs PFS shared storage "
+                    + "(SharedStorage.pfs); this cluster has " + storage.map(Object::toString).orElse("none"));
+        }
         String dir = primary.dataDirectory().toString();
         List<Step> steps = new ArrayList<>();
+        PolarInitdb polarInitdb = storage.map(s -> PolarInitdb.using(facts.installation(), facts.runsAs())).orElse(null);
 
         List<String> checks = new ArrayList<>(List.of(primary.serverCommand("pg_ctl", "status", "-D", dir)
                 + "  -- no cluster yet", "connect " + host + ":" + spec.primaryPort() + "  -- nothing listens"));
         storage.ifPresent(s -> checks.add("test -x " + facts.installation().tool("polar-initdb.sh")));
+        pfs.ifPresent(s -> checks.add("test -f " + PolarInitdb.SCRIPT_PFS + "  -- polar-initdb.sh runs pfs from there"));
         steps.add(Step.of("check", host, checks, () -> {
             facts.ensureServerUser();
             if (primary.status() != NodeState.NO_DATA_DIRECTORY) {
@@ -58,20 +69,20 @@ public final class DeployPrimary {
             FollowerSteps.requirePortFree(primary.name(), host, spec.primaryPort().value());
             if (storage.isPresent()) {
                 facts.require(primary.name(), "a PolarDB cluster needs PolarDB binaries", "polar-initdb.sh");
+                polarInitdb.requireTools(primary.executor(), storage.get(), "primary", primary.dataDirectory());
             }
         }));
-        storage.ifPresent(s -> steps.add(Step.of("prepare storage", host, List.of(s
-                + ": checked and mounted, never formatted"), () -> s.prepare(primary.executor()))));
+        if (pfs.isPresent()) {
+            steps.addAll(PfsSteps.deploy(pfs.get(), host, primary.executor(), options));
+        } else {
+            storage.ifPresent(s -> steps.add(Step.of("prepare storage", host, List.of(s
+                    + ": checked and mounted, never formatted"), () -> s.prepare(primary.executor()))));
+        }
         steps.add(Step.of("initdb", host, List.of(primary.serverCommand("initdb", "-D", dir, "-U",
                         primary.superuser(), "--pwfile=<0600 temp file>", "-E", "UTF8", "--locale=C",
                         "--auth-host=scram-sha-256", "--auth-local=peer", "--no-sync").toString()), primary::initdb)
                 .undoneEvenIfHalfDone(primary::deleteDataDirectory));
-        storage.ifPresent(s -> {
-            PolarInitdb polarInitdb = PolarInitdb.using(facts.installation(), facts.runsAs());
-            steps.add(Step.of("polar-initdb", host, List.of(polarInitdb.command(primary.dataDirectory(), s,
-                    "primary").toString()), () -> polarInitdb.initPrimary(primary.executor(),
-                    primary.dataDirectory(), s)).undoneBy(() -> emptySharedStorage(primary, s)));
-        });
+        storage.ifPresent(s -> steps.add(polarInitdb(primary, host, s, polarInitdb)));
         List<HbaRule> hba = PrimaryHba.rules(ctx, List.of(host));
         steps.add(Step.of("configure", host, List.of(Configs.planned("postgresql.conf", Configs.primary(spec)),
                 "pg_hba.conf managed block: " + hba.stream().map(HbaRule::render).toList()),
@@ -121,15 +132,42 @@ public final class DeployPrimary {
         }
     }
 
+    /**
+     * polar-initdb.sh primary, undone (also when it failed half-way) by emptying the shared
+     * directory, but only if the step found it empty right before the script ran: then everything
+     * in it is the script's. In PFS mode the script runs as root; its fix-up gives the local
+     * directory back to the server user with mode 0700 and checks that ({@link PolarInitdb}).
+     */
+    private static Step polarInitdb(PostgresNode primary, String host, SharedStorage s, PolarInitdb polarInitdb) {
+        boolean[] foundEmpty = {false};
+        List<String> actions = new ArrayList<>(List.of(polarInitdb.command(primary.dataDirectory(), s, "primary")
+                .toString()));
+        if (s instanceof PfsSharedStorage) {
+            actions.add("[root] chown -R -h --from=root " + primary.osUser().orElse("<server user>") + ": "
+                    + primary.dataDirectory() + "  -- then stat: the server user's, mode 700, no root-owned file");
+        }
+        actions.add("check: " + s.initdbDirectory() + "global/pg_control exists");
+        return Step.of("polar-initdb", host, actions, () -> {
+            foundEmpty[0] = s.exists(primary.executor()) && s.list(primary.executor()).isEmpty();
+            polarInitdb.initPrimary(primary.executor(), primary.dataDirectory(), s);
+        }).undoneEvenIfHalfDone(() -> {
+            if (foundEmpty[0]) {
+                emptySharedStorage(primary, s);
+            }
+        });
+    }
+
     /** Undo of the primary's polar-initdb.sh: the shared directory was empty before it ran. */
     private static void emptySharedStorage(PostgresNode primary, SharedStorage storage) {
-        if (storage.configuration() instanceof PolarStorage.LocalFs local) {
+        if (storage instanceof PfsSharedStorage pfs) {
+            pfs.deleteContents(primary.executor());
+        } else if (storage.configuration() instanceof PolarStorage.LocalFs local) {
             Command wipe = Command.of("find", local.directory().toString(), "-mindepth", "1", "-delete")
                     .withTimeout(Duration.ofMinutes(5));
             primary.executor().run(primary.osUser().map(wipe::asUser).orElse(wipe));
         } else {
-            LOG.warn("{} - deploy failed after polar-initdb.sh: the PFS directory {} keeps what it wrote; "
-                    + "empty it before deploying again", primary.name(), storage.initdbDirectory());
+            LOG.warn("{} - deploy failed after polar-initdb.sh: {} keeps what it wrote; empty it before deploying "
+                    + "again", primary.name(), storage.initdbDirectory());
         }
     }
 }

@@ -12,6 +12,7 @@ import dev.polarscale.core.PgInstallation;
 import dev.polarscale.core.PolarException;
 import dev.polarscale.core.PostgresNode;
 import dev.polarscale.replication.ClusterSpec;
+import dev.polarscale.storage.PfsSharedStorage;
 import dev.polarscale.storage.SharedStorage;
 
 import java.io.IOException;
@@ -70,16 +71,34 @@ public final class LocalResources {
      */
     public static ClusterSpec.Builder finish(ClusterSpec.Builder spec, PgInstallation installation, boolean polarDb,
                                              Base base) {
+        return finish(spec, installation, polarDb, base, null);
+    }
+
+    /** {@link #finish(ClusterSpec.Builder, PgInstallation, boolean, Base)}, on {@code pfs} unless it is null. */
+    public static ClusterSpec.Builder finish(ClusterSpec.Builder spec, PgInstallation installation, boolean polarDb,
+                                             Base base, PfsSharedStorage pfs) {
         if (installation != null) {
             spec.installation(installation);
         }
         if (polarDb) {
             CommandExecutor local = Executors.local();
             String osUser = OsUsers.serverUser(local).orElseGet(() -> OsUsers.whoami(local));
-            spec.sharedStorage(SharedStorage.localFileSystem(base.path().resolve("shared_data"), osUser))
+            spec.sharedStorage(pfs != null ? pfs : SharedStorage.localFileSystem(base.path().resolve("shared_data"), osUser))
                     .templateCache(PgBinaries.cacheDirectory().resolve("templates"));
         }
         return spec;
+    }
+
+    /**
+     * A local PFS cluster's teardown, after its nodes stopped: its deploy found the PFS directory
+     * empty, so everything in it is the cluster's. Nothing when {@code pfs} is null.
+     */
+    public static void emptyPfsDirectory(PfsSharedStorage pfs) {
+        if (pfs != null) {
+            try (CommandExecutor local = Executors.local()) {
+                pfs.deleteContents(local);
+            }
+        }
     }
 
     /** Runs {@code cleanup} when the JVM shuts down (Ctrl-C included); returns the hook for {@link #cancel}. */

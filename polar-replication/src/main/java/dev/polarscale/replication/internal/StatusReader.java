@@ -6,6 +6,9 @@ import dev.polarscale.replication.ClusterSpec;
 import dev.polarscale.replication.ClusterStatus;
 import dev.polarscale.replication.NodeStatus;
 import dev.polarscale.replication.SlotInfo;
+import dev.polarscale.replication.StorageStatus;
+import dev.polarscale.storage.PfsSharedStorage;
+import dev.polarscale.storage.SharedStorage;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -14,6 +17,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,9 +25,10 @@ import java.util.OptionalLong;
 
 /**
  * Reads the cluster's state: the membership, slots and {@code pg_stat_replication} on the
- * primary, and {@code pg_is_in_recovery()} on every node. One unreachable node or host is a row
- * with its error, never an exception; an unreachable primary is a status with the primary's row
- * alone, carrying the error.
+ * primary, and {@code pg_is_in_recovery()} on every node; with shared storage, per host of a node,
+ * the storage (on PFS: the device and whether its pfsd runs, {@code pgrep} through the host's
+ * executor). One unreachable node or host is a row with its error, never an exception; an
+ * unreachable primary is a status with the primary's row alone, carrying the error.
  */
 public final class StatusReader {
     private StatusReader() {
@@ -46,7 +51,8 @@ public final class StatusReader {
         } catch (RuntimeException | SQLException e) {
             return new ClusterStatus(List.of(new NodeStatus(spec.primaryName(), NodeRole.PRIMARY, spec.primaryHost(),
                     spec.primaryPort().value(), false, Optional.empty(), Optional.empty(), Optional.empty(),
-                    OptionalLong.empty(), Optional.empty(), Optional.of(String.valueOf(e.getMessage())))));
+                    OptionalLong.empty(), Optional.empty(), Optional.of(String.valueOf(e.getMessage())))),
+                    storage(ctx, List.of(spec.primaryHost())));
         }
         List<NodeStatus> out = new ArrayList<>();
         for (Registry.Entry e : entries) {
@@ -71,7 +77,32 @@ public final class StatusReader {
                     r == null ? OptionalLong.empty() : r.lagBytes(),
                     r == null ? Optional.empty() : r.lag(), error));
         }
-        return new ClusterStatus(out);
+        return new ClusterStatus(out, storage(ctx, entries.stream().map(Registry.Entry::host).toList()));
+    }
+
+    /** Per host (each once, in order), the shared storage as it sees it; none without shared storage. */
+    private static List<StorageStatus> storage(ScalerContext ctx, List<String> hosts) {
+        Optional<SharedStorage> shared = ctx.spec().sharedStorage();
+        if (shared.isEmpty()) {
+            return List.of();
+        }
+        SharedStorage s = shared.get();
+        List<StorageStatus> out = new ArrayList<>();
+        for (String host : new LinkedHashSet<>(hosts)) {
+            if (!(s instanceof PfsSharedStorage pfs)) {
+                out.add(new StorageStatus(host, s.initdbDirectory(), Optional.empty(), Optional.empty(), Optional.empty()));
+                continue;
+            }
+            Optional<Boolean> running = Optional.empty();
+            Optional<String> error = Optional.empty();
+            try {
+                running = Optional.of(pfs.daemonRunning(ctx.spec().executor(host)));
+            } catch (RuntimeException e) {
+                error = Optional.of(String.valueOf(e.getMessage()));
+            }
+            out.add(new StorageStatus(host, s.initdbDirectory(), Optional.of(pfs.device().devicePath()), running, error));
+        }
+        return out;
     }
 
     private static void readReplication(ScalerContext ctx, Map<String, Replication> repl) throws SQLException {
