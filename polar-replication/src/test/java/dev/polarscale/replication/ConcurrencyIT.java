@@ -125,6 +125,25 @@ class ConcurrencyIT {
         bothHealthyAndDistinct("ta", "tb");
     }
 
+    /**
+     * Four adds at once on ONE scaler (as LocalCluster's callers do): the three waiting for the
+     * cluster lock must not hold the scaler's few pooled connections while the holder needs them.
+     */
+    @Test
+    void fourThreadsOnOneScalerShareItsPool() throws Exception {
+        List<NodeSpec> nodes = List.of(node("one_a", Procs.freePort()), node("one_b", Procs.freePort()),
+                node("one_c", Procs.freePort()), node("one_d", Procs.freePort()));
+        try (ClusterScaler shared = ClusterScaler.forCluster(spec)) {
+            List<Throwable> out = race(nodes.stream().<java.util.concurrent.Callable<Object>>map(n -> () ->
+                    shared.addStandby(n)).toList());
+            assertEquals(java.util.Arrays.asList(null, null, null, null), out, "all four adds succeed");
+        }
+        for (NodeSpec n : nodes) {
+            assertTrue(scaler.status().node(n.name()).orElseThrow().healthy(), n.name());
+            scaler.removeNode(n.name(), RemoveOptions.defaults().withDeleteData(true));
+        }
+    }
+
     @Test
     void twoThreadsWantingTheSamePortGiveOneNodeAndOneCleanRefusal() throws Exception {
         int port = Procs.freePort();

@@ -48,13 +48,45 @@ public final class ClusterLock implements AutoCloseable {
         }
     }
 
-    /** Takes the lock on a pooled connection, returned to the pool (or evicted) when released. */
+    /**
+     * Takes the lock on a pooled connection, returned to the pool (or evicted) when released.
+     * While another operation holds the lock, each attempt borrows a connection and gives it back:
+     * a waiting operation never keeps one of the pool's few connections from the holder.
+     */
     public static ClusterLock acquire(String node, DataSource pool, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
         try {
-            return acquire(node, pool.getConnection(), pool.isWrapperFor(HikariDataSource.class)
-                    ? pool.unwrap(HikariDataSource.class) : null, timeout);
+            HikariDataSource hikari = pool.isWrapperFor(HikariDataSource.class) ? pool.unwrap(HikariDataSource.class)
+                    : null;
+            while (true) {
+                Connection c = pool.getConnection();
+                boolean held = false;
+                try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
+                    ps.setLong(1, KEY);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        held = rs.next() && rs.getBoolean(1);
+                    }
+                } catch (SQLException e) {
+                    discard(c, hikari);
+                    throw e;
+                }
+                if (held) {
+                    return new ClusterLock(c, hikari);
+                }
+                closeQuietly(c);
+                if (System.nanoTime() > deadline) {
+                    throw new ReplicationException(PolarException.Reason.LOCK_TIMEOUT, node, node
+                            + " - another scaling operation holds the cluster lock; gave up after "
+                            + timeout.toMillis() + " ms");
+                }
+                Thread.sleep(50);
+            }
         } catch (SQLException e) {
             throw ReplicationException.of(node, "take the cluster lock on the primary", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ReplicationException(PolarException.Reason.INTERRUPTED, node,
+                    node + " - interrupted while waiting for the cluster lock");
         }
     }
 
