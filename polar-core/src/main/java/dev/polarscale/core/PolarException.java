@@ -90,6 +90,11 @@ public class PolarException extends RuntimeException {
         INTERRUPTED_OPERATION,
         /** A server answered a statement with an error (see {@link #sqlState()}). */
         SQL_ERROR,
+        /**
+         * The cluster is not managed by PolarScale: it has no membership (it was not made by
+         * {@code deployPrimary}), so it must be adopted first ({@code ClusterScaler.adopt}).
+         */
+        NOT_ADOPTED,
         // ---- storage
         /** A device cannot carry shared storage (kind, size, mounted, read-only, missing). */
         DEVICE_UNSUITABLE,

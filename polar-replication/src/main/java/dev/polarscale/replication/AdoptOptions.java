@@ -64,6 +64,10 @@ public record AdoptOptions(List<Follower> followers) {
                 if (other.node().name().equals(node.name()) || other.node().slotName().equals(node.slotName())) {
                     throw new IllegalArgumentException("follower '" + node.name() + "' is declared twice");
                 }
+                if (node.hostId().isPresent() && other.node().hostId().equals(node.hostId())) {
+                    throw new IllegalArgumentException("followers '" + other.node().name() + "' and '" + node.name()
+                            + "' are declared with the same polar_hostid " + node.hostId().get());
+                }
             }
             followers.add(f);
             return this;

@@ -226,6 +226,35 @@ class ClusterScalerPlanTest {
         assertTrue(e.getMessage().contains("10.0.0.9"), e.getMessage());
     }
 
+    @Test
+    void adoptPlanTouchesTheDeclaredFollowerAfterTheLockAndRunsNothing() {
+        AdoptOptions options = AdoptOptions.builder().follower(replica1, dev.polarscale.core.NodeRole.REPLICA).build();
+        List<PlannedStep> plan = ClusterScaler.forCluster(spec).planAdopt(options);
+        assertEquals(List.of("check", "allow control", "connect", "lock", "check declarations",
+                "allow control on replica1", "replication role", "registry", "report"),
+                plan.stream().map(PlannedStep::name).toList());
+        assertEquals("10.0.0.2", step(plan, "allow control on replica1").host());
+        assertEquals("test -f /home/polar/replica1/pg_hba.conf  -- a cluster is there",
+                step(plan, "allow control on replica1").actions().get(0));
+        String hba = String.join("\n", step(plan, "allow control").actions());
+        assertTrue(hba.contains("LAST"), hba);
+        assertTrue(hba.contains("host replication polarscale_repl 10.0.0.2/32 scram-sha-256"), hba);
+        String all = plan.toString();
+        assertFalse(all.contains("Repl-Secret-123"), "no replication password in the plan");
+        assertFalse(all.contains("Super-Secret-456"), "no superuser password in the plan");
+        assertTrue(primaryHost.commands.isEmpty() && replicaHost.commands.isEmpty(), "plan runs nothing");
+    }
+
+    @Test
+    void twoFollowersDeclaredWithOneHostIdAreRefused() {
+        NodeSpec twin = NodeSpec.builder().name("replica9").host("10.0.0.2").port(5439).hostId(2)
+                .dataDirectory(Path.of("/home/polar/replica9")).build();
+        AdoptOptions.Builder b = AdoptOptions.builder().follower(replica1, dev.polarscale.core.NodeRole.REPLICA);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> b.follower(twin, dev.polarscale.core.NodeRole.REPLICA));
+        assertTrue(e.getMessage().contains("polar_hostid 2"), e.getMessage());
+    }
+
     private static PlannedStep step(List<PlannedStep> plan, String name) {
         return plan.stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow();
     }

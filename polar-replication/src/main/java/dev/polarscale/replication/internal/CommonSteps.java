@@ -1,5 +1,9 @@
 package dev.polarscale.replication.internal;
 
+import dev.polarscale.core.PolarException;
+import dev.polarscale.replication.ClusterSpec;
+import dev.polarscale.replication.ReplicationException;
+
 import java.util.List;
 import java.util.Set;
 
@@ -12,7 +16,36 @@ final class CommonSteps {
     static Step lock(ScalerContext ctx, String node, Operation.LockSlot slot) {
         return Step.of("lock", ctx.spec().primaryHost(), List.of("SELECT pg_try_advisory_lock(<polarscale key>)  "
                 + "-- waits up to " + ctx.spec().lockTimeout().toMillis() + " ms; held until the operation ends"),
-                () -> slot.hold(ctx.lock(node)));
+                () -> {
+                    try {
+                        slot.hold(ctx.lock(node));
+                    } catch (ReplicationException e) {
+                        if (e.reason() != PolarException.Reason.AUTH_FAILED) {
+                            throw e;
+                        }
+                        throw refused(ctx, node, e);
+                    }
+                });
+    }
+
+    /**
+     * The primary refused this machine's superuser connection: the server's own words (the pool's
+     * message hides them) and what to do, since a cluster PolarScale did not deploy refuses it
+     * until {@code adopt} admits it.
+     */
+    private static ReplicationException refused(ScalerContext ctx, String node, ReplicationException e) {
+        String server = e.getMessage();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.sql.SQLException && t.getMessage() != null && !e.getMessage().contains(t.getMessage())) {
+                server = e.getMessage() + " [" + t.getMessage() + "]";
+            }
+        }
+        ClusterSpec spec = ctx.spec();
+        return new ReplicationException(PolarException.Reason.AUTH_FAILED, node, spec.primaryHost(), server
+                + "\n" + spec.primaryHost() + ":" + spec.primaryPort() + " refuses " + spec.superuser() + " from this "
+                + "machine: a cluster PolarScale did not deploy must be adopted first (ClusterScaler.adopt, which "
+                + "admits this machine in the primary's pg_hba.conf); otherwise check "
+                + "ClusterSpec.Builder.superuser / superuserPassword / controlAddress", e);
     }
 
     /**

@@ -21,7 +21,8 @@ import java.util.TreeSet;
  * rule for every host that runs a node, a rule for the control machine's address, nothing more.
  * The file is read and written through the primary's host executor and the server reloads it
  * with {@code pg_ctl reload}, so it works before PolarScale can connect (a cluster it adopts) and
- * on any host. Writes happen only when the block changes.
+ * on any host. Writes happen only when the block changes. A follower PolarScale did not make
+ * (declared to {@code adopt}) gets the control machine's rule in its own block the same way.
  */
 final class PrimaryHba {
     private static final Logger LOG = LoggerFactory.getLogger(PrimaryHba.class);
@@ -85,16 +86,7 @@ final class PrimaryHba {
      * before PolarScale can read its membership), the block last when the file has none.
      */
     static boolean add(ScalerContext ctx, Collection<String> nodeHosts) {
-        return write(ctx, current -> {
-            List<String> lines = new java.util.ArrayList<>(blockLines(current));
-            for (HbaRule r : rules(ctx, nodeHosts)) {
-                if (!lines.contains(r.render())) {
-                    lines.add(r.render());
-                }
-            }
-            String body = lines.isEmpty() ? "" : String.join("\n", lines) + "\n";
-            return dev.polarscale.core.HbaRule.mergeRawInto(current, body, false);
-        });
+        return write(ctx, current -> addLines(current, rules(ctx, nodeHosts)));
     }
 
     /** The lines inside the managed block of {@code content}, if it has one. */
@@ -114,22 +106,66 @@ final class PrimaryHba {
         return out;
     }
 
+    /**
+     * The rule admitting the control machine's superuser connections to a node on {@code host},
+     * empty when this machine reaches that host over loopback (initdb's own rules cover it).
+     */
+    static Optional<HbaRule> controlRule(ClusterSpec spec, String host) {
+        return controlAddress(spec, host).map(addr -> HbaRule.builder().type(HbaRule.ConnectionType.HOST)
+                .allDatabases().user(spec.superuser()).address(Configs.cidrOf(addr)).build());
+    }
+
+    /**
+     * Admits the control machine to a follower PolarScale did not make (declared to adopt): its
+     * rule is added to the follower's own managed block, the block LAST when the file has none;
+     * the follower reloads if it runs.
+     *
+     * @return whether the file changed
+     */
+    static boolean allowControlOn(ScalerContext ctx, PostgresNode follower, String host) {
+        Optional<HbaRule> rule = controlRule(ctx.spec(), host);
+        if (rule.isEmpty()) {
+            return false;
+        }
+        return write(follower, follower.status() == dev.polarscale.core.NodeState.RUNNING,
+                current -> addLines(current, List.of(rule.get())));
+    }
+
+    private static String addLines(String current, List<HbaRule> rules) {
+        List<String> lines = new java.util.ArrayList<>(blockLines(current));
+        for (HbaRule r : rules) {
+            if (!lines.contains(r.render())) {
+                lines.add(r.render());
+            }
+        }
+        String body = lines.isEmpty() ? "" : String.join("\n", lines) + "\n";
+        return HbaRule.mergeRawInto(current, body, false);
+    }
+
     private static boolean write(ScalerContext ctx, java.util.function.UnaryOperator<String> change) {
-        PostgresNode primary = ctx.primaryNode();
-        String current = primary.readFile("pg_hba.conf");
+        return write(ctx.primaryNode(), true, change);
+    }
+
+    private static boolean write(PostgresNode node, boolean reload, java.util.function.UnaryOperator<String> change) {
+        String current = node.readFile("pg_hba.conf");
         String wanted = change.apply(current);
         if (wanted.equals(current)) {
             return false;
         }
-        primary.writeFile("pg_hba.conf", wanted);
-        primary.executor().run(primary.serverCommand("pg_ctl", "reload", "-D", primary.dataDirectory().toString())
+        node.writeFile("pg_hba.conf", wanted);
+        if (!reload) {
+            LOG.info("{} - pg_hba.conf managed block rewritten (not running: read at its next start): {}",
+                    node.name(), blockLines(wanted));
+            return true;
+        }
+        node.executor().run(node.serverCommand("pg_ctl", "reload", "-D", node.dataDirectory().toString())
                 .withTimeout(java.time.Duration.ofSeconds(30)));
         try {
             Thread.sleep(100); // the postmaster rereads the file on SIGHUP, a moment after pg_ctl returns
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        LOG.info("{} - pg_hba.conf managed block rewritten and reloaded: {}", primary.name(), blockLines(wanted));
+        LOG.info("{} - pg_hba.conf managed block rewritten and reloaded: {}", node.name(), blockLines(wanted));
         return true;
     }
 }

@@ -44,7 +44,8 @@ final class Recovery {
      *                              {@code node} itself could not be finished or undone
      */
     Set<String> recover(Connection lock, String node) {
-        ctx.registry().ensureSchema();
+        ctx.registry().requireManaged(); // a cluster nobody deployed or adopted: say so before any change
+        ctx.registry().ensureSchema(); // tables a newer PolarScale added
         Journal journal = ctx.journal();
         Set<String> handled = new HashSet<>();
         for (Journal.Entry e : journal.list(lock)) {

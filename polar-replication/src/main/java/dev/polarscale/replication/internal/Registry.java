@@ -1,6 +1,7 @@
 package dev.polarscale.replication.internal;
 
 import dev.polarscale.core.NodeRole;
+import dev.polarscale.core.PolarException;
 import dev.polarscale.replication.ReplicationException;
 
 import javax.sql.DataSource;
@@ -86,6 +87,33 @@ public final class Registry {
         }
     }
 
+    /**
+     * The cluster is managed: the membership exists and registers a primary (made by
+     * {@code deployPrimary} or {@code adopt}). Runs no DDL.
+     *
+     * @throws ReplicationException {@link PolarException.Reason#NOT_ADOPTED}, naming {@code adopt}
+     */
+    public void requireManaged() {
+        try (Connection c = primary.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT to_regclass('polarscale.nodes') IS NOT NULL")) {
+            rs.next();
+            if (!rs.getBoolean(1)) {
+                throw notAdopted("it has no membership schema polarscale", null);
+            }
+        } catch (SQLException e) {
+            throw fail("read the registry", e);
+        }
+        if (list().stream().noneMatch(e -> e.role() == NodeRole.PRIMARY)) {
+            throw notAdopted("polarscale.nodes registers no primary", null);
+        }
+    }
+
+    private ReplicationException notAdopted(String why, SQLException cause) {
+        return new ReplicationException(PolarException.Reason.NOT_ADOPTED, node, null, node + " - this cluster is "
+                + "not managed by PolarScale (" + why + "): a cluster PolarScale did not deploy must be adopted "
+                + "first, with ClusterScaler.adopt(AdoptOptions) declaring the followers it has", cause);
+    }
+
     public List<Entry> list() {
         return query("SELECT name, role, host, port, data_directory, host_id, os_user FROM polarscale.nodes "
                 + "ORDER BY role <> 'PRIMARY', created_at, name");
@@ -162,6 +190,9 @@ public final class Registry {
     }
 
     private ReplicationException fail(String what, SQLException e) {
+        if ("42P01".equals(ReplicationException.serverSqlState(e))) {
+            return notAdopted("cannot " + what + ": " + e.getMessage(), e);
+        }
         return ReplicationException.of(node, what, e);
     }
 }
