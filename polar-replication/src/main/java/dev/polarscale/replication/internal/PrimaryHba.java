@@ -85,16 +85,22 @@ final class PrimaryHba {
      * before PolarScale can read its membership), the block last when the file has none.
      */
     static boolean add(ScalerContext ctx, Collection<String> nodeHosts) {
-        return write(ctx, current -> {
-            List<String> lines = new java.util.ArrayList<>(blockLines(current));
-            for (HbaRule r : rules(ctx, nodeHosts)) {
-                if (!lines.contains(r.render())) {
-                    lines.add(r.render());
-                }
+        return write(ctx, current -> withRules(current, rules(ctx, nodeHosts)));
+    }
+
+    /**
+     * {@code current} with each of {@code rules} its managed block lacks appended to the block
+     * (the block goes last when the file has none); every other line as it was.
+     */
+    static String withRules(String current, List<HbaRule> rules) {
+        List<String> lines = new java.util.ArrayList<>(blockLines(current));
+        for (HbaRule r : rules) {
+            if (!lines.contains(r.render())) {
+                lines.add(r.render());
             }
-            String body = lines.isEmpty() ? "" : String.join("\n", lines) + "\n";
-            return dev.polarscale.core.HbaRule.mergeRawInto(current, body, false);
-        });
+        }
+        String body = lines.isEmpty() ? "" : String.join("\n", lines) + "\n";
+        return dev.polarscale.core.HbaRule.mergeRawInto(current, body, false);
     }
 
     /** The lines inside the managed block of {@code content}, if it has one. */
