@@ -137,6 +137,7 @@ class CloneStandbyIT {
         NodeSpec clone1 = spec("clone1").cloneFrom("standby1").build();
 
         List<PlannedStep> plan = scaler.planStandby(clone1);
+        plan.forEach(System.out::println);
         assertEquals(List.of("lock", "recover", "check", "create slot", "allow replication", "allow clone",
                 "wait for source", "base backup", "configure", "start", "verify recovery", "verify streaming",
                 "verify canary", "register"), plan.stream().map(PlannedStep::name).toList());
