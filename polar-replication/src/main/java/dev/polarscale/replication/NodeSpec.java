@@ -8,16 +8,23 @@ import dev.polarscale.core.SlotName;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * A node to add: its name (also its slot name and {@code application_name}), host, port, data
- * directory and, for a PolarDB replica, its {@code polar_hostid}.
+ * directory and, for a PolarDB replica, its {@code polar_hostid}; for a streaming standby, where
+ * its copy comes from and how fast it may be read.
  *
  * <pre>{@code
  * NodeSpec spec = NodeSpec.builder()
  *         .name("standby1")
  *         .port(5433)
  *         .dataDirectory(Path.of("/srv/polar/standby1"))
+ *         .build();
+ * NodeSpec clone = NodeSpec.builder()
+ *         .name("standby2").port(5434).dataDirectory(Path.of("/srv/polar/standby2"))
+ *         .cloneFrom("standby1")          // copy from this standby, not from the primary
+ *         .maxRate(50 * 1024)             // pg_basebackup --max-rate, kB/s
  *         .build();
  * }</pre>
  */
@@ -28,6 +35,8 @@ public final class NodeSpec {
     private final Path dataDirectory;
     private final HostId hostId;
     private final boolean keepOnFailure;
+    private final String cloneFrom;
+    private final int maxRate;
 
     private NodeSpec(Builder b) {
         this.name = b.name;
@@ -36,6 +45,8 @@ public final class NodeSpec {
         this.dataDirectory = b.dataDirectory;
         this.hostId = b.hostId;
         this.keepOnFailure = b.keepOnFailure;
+        this.cloneFrom = b.cloneFrom;
+        this.maxRate = b.maxRate;
     }
 
     public static Builder builder() {
@@ -74,11 +85,31 @@ public final class NodeSpec {
         return keepOnFailure;
     }
 
+    /**
+     * The registered streaming standby a standby's base backup is copied from; empty means the
+     * primary. The new standby streams from the primary afterwards, through its own slot there.
+     */
+    public Optional<String> cloneFrom() {
+        return Optional.ofNullable(cloneFrom);
+    }
+
+    /** The base backup's rate limit in kilobytes (1024 bytes) per second; empty means unlimited. */
+    public OptionalInt maxRate() {
+        return maxRate == 0 ? OptionalInt.empty() : OptionalInt.of(maxRate);
+    }
+
     @Override
     public String toString() {
         return "NodeSpec[" + name + " " + (host == null ? "<primary host>" : host) + ":" + port + " "
-                + dataDirectory + (hostId == null ? "" : " hostid=" + hostId) + "]";
+                + dataDirectory + (hostId == null ? "" : " hostid=" + hostId)
+                + (cloneFrom == null ? "" : " cloneFrom=" + cloneFrom) + (maxRate == 0 ? "" : " maxRate=" + maxRate + "kB/s")
+                + "]";
     }
+
+    /** The lowest {@link Builder#maxRate}, in kB/s: {@code pg_basebackup}'s bound. */
+    public static final int MIN_RATE = 32;
+    /** The highest {@link Builder#maxRate}, in kB/s (1 GB/s): {@code pg_basebackup}'s bound. */
+    public static final int MAX_RATE = 1024 * 1024;
 
     /** Builds a {@link NodeSpec}; each call rejects a bad value at once. */
     public static final class Builder {
@@ -88,6 +119,8 @@ public final class NodeSpec {
         private Path dataDirectory;
         private HostId hostId;
         private boolean keepOnFailure;
+        private String cloneFrom;
+        private int maxRate;
 
         private Builder() {
         }
@@ -137,9 +170,38 @@ public final class NodeSpec {
             return this;
         }
 
+        /**
+         * Copies the new standby's data from this registered streaming standby instead of the
+         * primary (for {@link ClusterScaler#addStandby} only), so that the copy's reads load the
+         * standby, not the primary. The slot is still created on the primary first and the new
+         * standby streams from the primary afterwards. The source must stream and have two free
+         * walsenders; it is checked before any change.
+         */
+        public Builder cloneFrom(String standby) {
+            this.cloneFrom = Names.requireNodeName(standby, "clone source");
+            return this;
+        }
+
+        /**
+         * Limits the base backup to this many kilobytes (1024 bytes) per second, 32 to 1048576
+         * (1 GB/s), as {@code pg_basebackup --max-rate} takes it; for {@link ClusterScaler#addStandby}
+         * only. The source (primary or {@link #cloneFrom} standby) then reads and sends no faster.
+         */
+        public Builder maxRate(int kilobytesPerSecond) {
+            if (kilobytesPerSecond < MIN_RATE || kilobytesPerSecond > MAX_RATE) {
+                throw new IllegalArgumentException("maxRate must be " + MIN_RATE + ".." + MAX_RATE
+                        + " kB/s (pg_basebackup --max-rate): " + kilobytesPerSecond);
+            }
+            this.maxRate = kilobytesPerSecond;
+            return this;
+        }
+
         public NodeSpec build() {
             if (name == null) {
                 throw new IllegalStateException("node name is required");
+            }
+            if (name.equals(cloneFrom)) {
+                throw new IllegalArgumentException(name + " - cloneFrom names the node itself");
             }
             if (port == null) {
                 throw new IllegalStateException(name + " - port is required");

@@ -2,7 +2,8 @@
  * Adding and removing compute nodes, the public API of {@code polar-replication}: the
  * {@link dev.polarscale.replication.ClusterScaler} facade over a {@link dev.polarscale.replication.ClusterSpec}
  * (deploy the primary, add standbys or shared-storage replicas, remove nodes, status), physical
- * replication slots ({@link dev.polarscale.replication.ReplicationSlotManager}), and the
+ * replication slots ({@link dev.polarscale.replication.ReplicationSlotManager}), reads spread
+ * over the healthy followers ({@link dev.polarscale.replication.ReadRouting}), and the
  * {@link dev.polarscale.replication.LocalCluster} fixture that runs a real cluster on this machine.
  *
  * <pre>{@code

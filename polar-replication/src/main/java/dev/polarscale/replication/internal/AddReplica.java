@@ -38,6 +38,10 @@ public final class AddReplica {
         SharedStorage storage = spec.sharedStorage().orElseThrow(() -> new IllegalStateException(node.name()
                 + " - addReplica needs a PolarDB cluster (ClusterSpec.Builder.sharedStorage); "
                 + "on plain PostgreSQL use addStandby"));
+        if (node.cloneFrom().isPresent() || node.maxRate().isPresent()) {
+            throw new IllegalArgumentException(node.name() + " - a shared-storage replica copies no data: cloneFrom "
+                    + "and maxRate apply to addStandby only");
+        }
         PostgresNode replica = ctx.follower(node);
         FollowerSteps f = new FollowerSteps(ctx, node, replica);
         String host = f.host();

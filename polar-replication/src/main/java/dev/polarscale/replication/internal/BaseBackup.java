@@ -13,7 +13,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * Copies a primary's data directory into a new standby's.
@@ -42,9 +45,26 @@ public final class BaseBackup {
 
     public static Command pgBasebackup(PostgresNode standby, String primaryHost, int primaryPort, String replUser,
                                        String replPassword, SlotName slot) {
-        return standby.serverCommand("pg_basebackup", "-D", standby.dataDirectory().toString(), "-h", primaryHost,
-                        "-p", Integer.toString(primaryPort), "-U", replUser, "-S", slot.value(), "-X", "stream",
-                        "--checkpoint=fast", "--no-password")
+        return pgBasebackup(standby, primaryHost, primaryPort, replUser, replPassword, Optional.of(slot),
+                OptionalInt.empty());
+    }
+
+    /**
+     * {@code pg_basebackup} from {@code sourceHost:sourcePort}, the primary or a standby.
+     *
+     * @param slot    the new node's slot, when the source is the primary (it holds the slot); a
+     *                standby source has none of it: without {@code -S}, {@code pg_basebackup}
+     *                keeps the WAL it streams with a temporary slot on the source
+     * @param maxRate {@code --max-rate} in kB/s, when limited
+     */
+    public static Command pgBasebackup(PostgresNode standby, String sourceHost, int sourcePort, String replUser,
+                                       String replPassword, Optional<SlotName> slot, OptionalInt maxRate) {
+        List<String> args = new ArrayList<>(List.of("-D", standby.dataDirectory().toString(), "-h", sourceHost,
+                "-p", Integer.toString(sourcePort), "-U", replUser));
+        slot.ifPresent(s -> args.addAll(List.of("-S", s.value())));
+        args.addAll(List.of("-X", "stream", "--checkpoint=fast", "--no-password"));
+        maxRate.ifPresent(r -> args.add("--max-rate=" + r));
+        return standby.serverCommand("pg_basebackup", args.toArray(String[]::new))
                 .withEnv("PGPASSWORD", replPassword)
                 .withEnv("PGAPPNAME", standby.name() + "_basebackup")
                 .withTimeout(COPY_TIMEOUT);

@@ -86,7 +86,22 @@ final class PrimaryHba {
      * before PolarScale can read its membership), the block last when the file has none.
      */
     static boolean add(ScalerContext ctx, Collection<String> nodeHosts) {
-        return write(ctx, current -> addLines(current, rules(ctx, nodeHosts)));
+        return write(ctx, current -> withRules(current, rules(ctx, nodeHosts)));
+    }
+
+    /**
+     * {@code current} with each of {@code rules} its managed block lacks appended to the block
+     * (the block goes last when the file has none); every other line as it was.
+     */
+    static String withRules(String current, List<HbaRule> rules) {
+        List<String> lines = new java.util.ArrayList<>(blockLines(current));
+        for (HbaRule r : rules) {
+            if (!lines.contains(r.render())) {
+                lines.add(r.render());
+            }
+        }
+        String body = lines.isEmpty() ? "" : String.join("\n", lines) + "\n";
+        return HbaRule.mergeRawInto(current, body, false);
     }
 
     /** The lines inside the managed block of {@code content}, if it has one. */
@@ -128,18 +143,7 @@ final class PrimaryHba {
             return false;
         }
         return write(follower, follower.status() == dev.polarscale.core.NodeState.RUNNING,
-                current -> addLines(current, List.of(rule.get())));
-    }
-
-    private static String addLines(String current, List<HbaRule> rules) {
-        List<String> lines = new java.util.ArrayList<>(blockLines(current));
-        for (HbaRule r : rules) {
-            if (!lines.contains(r.render())) {
-                lines.add(r.render());
-            }
-        }
-        String body = lines.isEmpty() ? "" : String.join("\n", lines) + "\n";
-        return HbaRule.mergeRawInto(current, body, false);
+                current -> withRules(current, List.of(rule.get())));
     }
 
     private static boolean write(ScalerContext ctx, java.util.function.UnaryOperator<String> change) {
