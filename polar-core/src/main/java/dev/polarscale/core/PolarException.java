@@ -90,6 +90,11 @@ public class PolarException extends RuntimeException {
         INTERRUPTED_OPERATION,
         /** A server answered a statement with an error (see {@link #sqlState()}). */
         SQL_ERROR,
+        /**
+         * The cluster's membership is not what a plan started from (another scaler added or removed
+         * a node in between): nothing of the planned change was done; plan again.
+         */
+        MEMBERSHIP_CHANGED,
         // ---- storage
         /** A device cannot carry shared storage (kind, size, mounted, read-only, missing). */
         DEVICE_UNSUITABLE,

@@ -60,6 +60,7 @@ public final class ClusterSpec {
     private final String controlAddress;
     private final boolean superuserPasswordGiven;
     private final boolean replicationPasswordGiven;
+    private final EventRetention eventRetention;
 
     private ClusterSpec(Builder b) {
         this.primaryName = b.primaryName;
@@ -76,6 +77,7 @@ public final class ClusterSpec {
         this.lockTimeout = b.lockTimeout;
         this.verifyTimeout = b.verifyTimeout;
         this.listener = b.listener;
+        this.eventRetention = b.eventRetention;
         this.sharedStorage = b.sharedStorage;
         this.templateCache = b.templateCache;
         this.maxWalSenders = b.maxWalSenders;
@@ -192,6 +194,11 @@ public final class ClusterSpec {
         return listener;
     }
 
+    /** How much event history the primary keeps ({@link EventRetention#DEFAULT} unless set). */
+    public EventRetention eventRetention() {
+        return eventRetention;
+    }
+
     /** PolarDB's shared storage; present means a PolarDB cluster with shared-storage replicas. */
     public Optional<SharedStorage> sharedStorage() {
         return Optional.ofNullable(sharedStorage);
@@ -231,6 +238,7 @@ public final class ClusterSpec {
         b.lockTimeout = lockTimeout;
         b.verifyTimeout = verifyTimeout;
         b.listener = listener;
+        b.eventRetention = eventRetention;
         b.sharedStorage = sharedStorage;
         b.templateCache = templateCache;
         b.maxWalSenders = maxWalSenders;
@@ -276,6 +284,7 @@ public final class ClusterSpec {
         private Duration lockTimeout = Duration.ofSeconds(60);
         private Duration verifyTimeout = Duration.ofSeconds(60);
         private ScaleListener listener = ScaleListener.NONE;
+        private EventRetention eventRetention = EventRetention.DEFAULT;
         private SharedStorage sharedStorage;
         private Path templateCache;
         private int maxWalSenders = DEFAULT_MAX_WAL_SENDERS;
@@ -398,6 +407,15 @@ public final class ClusterSpec {
 
         public Builder listener(ScaleListener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * How much of the event history ({@code polarscale.events}) the primary keeps, e.g.
+         * {@code eventRetention(new EventRetention(50_000, Duration.ofDays(90)))}.
+         */
+        public Builder eventRetention(EventRetention retention) {
+            this.eventRetention = Objects.requireNonNull(retention, "eventRetention");
             return this;
         }
 
