@@ -197,10 +197,12 @@ public final class Reconcile {
                 .sorted().toList()), () -> {
                     List<ScaleDiff.Member> now = ctx.registry().list().stream().map(ScaleDiff.Member::of).toList();
                     if (!ScaleDiff.same(now, expected)) {
+                        List<String> added = sorted(now.stream().filter(m -> !expected.contains(m)).toList());
+                        List<String> gone = sorted(expected.stream().filter(m -> !now.contains(m)).toList());
                         throw new ReplicationException(PolarException.Reason.MEMBERSHIP_CHANGED, node, host, node
                                 + " - the cluster's membership changed since scaleTo planned this change (another "
-                                + "scaler?): planned " + sorted(expected) + ", found " + sorted(now) + "; nothing of "
-                                + "this change was done: run scaleTo again to plan from the new membership", null);
+                                + "scaler?): not planned " + added + ", gone " + gone + "; nothing of this change "
+                                + "was done: run scaleTo again to plan from the new membership", null);
                     }
                 });
     }
