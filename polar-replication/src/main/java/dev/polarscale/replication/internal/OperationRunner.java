@@ -240,7 +240,7 @@ public final class OperationRunner {
                 events.publish(e);
                 pending.add(e);
                 Connection c = session();
-                if (c != null && events.write(c, pending)) {
+                if (c != null && events.write(c, List.copyOf(pending))) {
                     pending.clear();
                 }
             } catch (RuntimeException ex) {
@@ -255,7 +255,8 @@ public final class OperationRunner {
             }
             try {
                 Connection c = session();
-                boolean written = c != null ? events.write(c, pending) : events.writeFresh(pending);
+                List<ScaleEvent> all = List.copyOf(pending);
+                boolean written = all.isEmpty() || (c != null ? events.write(c, all) : events.writeFresh(all));
                 if (!written) {
                     LOG.info("{} - {}: {} event(s) could not be recorded in polarscale.events", op.node(),
                             op.kind().label(), pending.size());
