@@ -268,4 +268,20 @@ class ScaleToIT {
                 .withRemoveOptions(RemoveOptions.defaults().withDeleteData(true))));
         assertEquals(Set.of(), followers());
     }
+
+    @Test
+    @Order(5)
+    void aClusterWhoseSchemaPredatesTheHistoryGetsItAtItsNextOperation() throws Exception {
+        try (java.sql.Connection c = scaler.primaryNode().connect(); java.sql.Statement st = c.createStatement()) {
+            st.execute("DROP TABLE polarscale.events");
+        }
+        PolarException e = assertThrows(PolarException.class, () -> scaler.events(EventQuery.latest(10)));
+        assertTrue(e.getMessage().contains("no event history"), e.getMessage());
+        scaler.addStandby(manual("late"));
+        List<ScaleEvent> events = scaler.events(EventQuery.latest(100));
+        assertEquals(1, count(events, "addStandby", "late", null, ScaleEvent.Outcome.STARTED),
+                "the events before the table existed were kept and written once it did");
+        assertEquals(1, count(events, "addStandby", "late", "lock", ScaleEvent.Outcome.DONE));
+        assertEquals(1, count(events, "addStandby", "late", null, ScaleEvent.Outcome.DONE));
+    }
 }
