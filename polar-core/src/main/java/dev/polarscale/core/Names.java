@@ -3,6 +3,7 @@ package dev.polarscale.core;
 import dev.polarscale.core.internal.Validate;
 
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * The rules for the names and paths PolarScale accepts, each returning its argument when it is
@@ -36,5 +37,10 @@ public final class Names {
     /** An absolute, normalised path (no {@code .} or {@code ..}), not the root, without control characters. */
     public static Path requireDirectory(Path dir, String what) {
         return Validate.directory(dir, what);
+    }
+
+    /** A positive duration (a timeout, a wait). */
+    public static Duration requirePositive(Duration d, String what) {
+        return Validate.positive(d, what);
     }
 }

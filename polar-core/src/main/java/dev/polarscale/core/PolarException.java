@@ -95,6 +95,11 @@ public class PolarException extends RuntimeException {
          * {@code deployPrimary}), so it must be adopted first ({@code ClusterScaler.adopt}).
          */
         NOT_ADOPTED,
+        /**
+         * The cluster's membership is not what a plan started from (another scaler added or removed
+         * a node in between): nothing of the planned change was done; plan again.
+         */
+        MEMBERSHIP_CHANGED,
         // ---- storage
         /** A device cannot carry shared storage (kind, size, mounted, read-only, missing). */
         DEVICE_UNSUITABLE,

@@ -7,13 +7,14 @@ import dev.polarscale.replication.internal.Adopt;
 import dev.polarscale.replication.internal.AddStandby;
 import dev.polarscale.replication.internal.DeployPrimary;
 import dev.polarscale.replication.internal.Operation;
-import dev.polarscale.replication.internal.OperationRunner;
+import dev.polarscale.replication.internal.Reconcile;
 import dev.polarscale.replication.internal.RemoveNode;
 import dev.polarscale.replication.internal.ScalerContext;
 import dev.polarscale.replication.internal.StatusReader;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * The whole scale-out / scale-in procedure as safe calls: deploy a primary, add a streaming
@@ -246,6 +247,83 @@ public final class ClusterScaler implements AutoCloseable {
     }
 
     /**
+     * What {@link #scaleTo} would do now: the interrupted operations its recovery handles first, then
+     * each add or removal with the exact steps of its operation. Reads the membership and the journal
+     * on the primary, asks node health when it must choose whom to remove, and probes candidate ports
+     * with a TCP connect; changes nothing.
+     *
+     * <pre>{@code
+     * NamingPolicy policy = NamingPolicy.builder().prefix("standby-").ports(5433)
+     *         .dataDirectories(Path.of("/srv/polar")).build();
+     * System.out.print(scaler.planScale(ScaleTarget.count(3, policy)).summary());
+     * }</pre>
+     *
+     * @throws IllegalArgumentException a host of the target is not in the {@link ClusterSpec}
+     * @throws PolarException           {@code NODE_EXISTS}: a listed node is registered differently;
+     *                                  {@code PORT_IN_USE}: no free port left in the policy's range
+     */
+    public ScalePlan planScale(ScaleTarget target) {
+        return Reconcile.plan(ctx, Objects.requireNonNull(target, "target"));
+    }
+
+    /**
+     * Makes the cluster's followers what {@code target} says: recovers interrupted operations, plans
+     * from the membership (as {@link #planScale}), and runs each add or removal as its ordinary
+     * operation (its own lock, journal, recovery and undo), one at a time. Each change first checks,
+     * under its lock, that the membership is exactly what the plan expects; if another scaler changed
+     * it, that change stops before doing anything ({@code MEMBERSHIP_CHANGED}) and so does the
+     * reconcile: call again to plan from the new membership. A failed change is undone like any
+     * operation and its exception is thrown; the changes before it stay. If the process dies, calling
+     * {@code scaleTo} again converges to the same cluster, with nothing orphaned.
+     *
+     * <pre>{@code
+     * ScaleReport r = scaler.scaleTo(ScaleTarget.count(3, policy));   // standby-1..3
+     * scaler.scaleTo(ScaleTarget.count(1, policy));                   // removes the two others
+     * }</pre>
+     *
+     * @throws PolarException the failed change's reason, or {@code MEMBERSHIP_CHANGED}
+     */
+    public ScaleReport scaleTo(ScaleTarget target) {
+        return Reconcile.apply(ctx, Objects.requireNonNull(target, "target"), null);
+    }
+
+    /**
+     * Applies a plan {@link #planScale} made and the caller reviewed: as {@link #scaleTo(ScaleTarget)},
+     * but if the cluster now needs other changes than {@code reviewed} shows, nothing is changed
+     * ({@code MEMBERSHIP_CHANGED}).
+     */
+    public ScaleReport scaleTo(ScalePlan reviewed) {
+        Objects.requireNonNull(reviewed, "reviewed");
+        return Reconcile.apply(ctx, reviewed.target(), reviewed);
+    }
+
+    /**
+     * The cluster's event history, newest first: every operation's start and end and every step's
+     * outcome, by any scaler, kept on the primary within the spec's {@link EventRetention}.
+     *
+     * <pre>{@code
+     * scaler.events(EventQuery.latest(20)).forEach(System.out::println);
+     * }</pre>
+     */
+    public List<ScaleEvent> events(EventQuery query) {
+        return ctx.events().query(Objects.requireNonNull(query, "query"));
+    }
+
+    /**
+     * Hears every event of this scaler's operations as it happens (also when it cannot be written
+     * to the primary), on the thread running the operation; an exception it throws is logged and
+     * changes nothing. E.g. {@code dev.polarscale.replication.micrometer.PolarScaleMetrics}.
+     */
+    public void addEventListener(Consumer<ScaleEvent> listener) {
+        ctx.eventListeners().add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** Stops {@code listener} hearing events; returns whether it was listening. */
+    public boolean removeEventListener(Consumer<ScaleEvent> listener) {
+        return ctx.eventListeners().remove(listener);
+    }
+
+    /**
      * Every registered node with reachability, recovery state, slot state and replay lag. Never
      * throws for an unreachable node or host: its row carries the error.
      */
@@ -276,7 +354,7 @@ public final class ClusterScaler implements AutoCloseable {
     }
 
     private OperationReport run(Operation op) {
-        return new OperationRunner(ctx.journal(), ctx.listener()).run(op);
+        return ctx.runner().run(op);
     }
 
     private static List<PlannedStep> plan(Operation op) {

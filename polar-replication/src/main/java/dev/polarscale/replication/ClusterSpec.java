@@ -60,6 +60,7 @@ public final class ClusterSpec {
     private final String controlAddress;
     private final boolean superuserPasswordGiven;
     private final boolean replicationPasswordGiven;
+    private final EventRetention eventRetention;
 
     private ClusterSpec(Builder b) {
         this.primaryName = b.primaryName;
@@ -76,6 +77,7 @@ public final class ClusterSpec {
         this.lockTimeout = b.lockTimeout;
         this.verifyTimeout = b.verifyTimeout;
         this.listener = b.listener;
+        this.eventRetention = b.eventRetention;
         this.sharedStorage = b.sharedStorage;
         this.templateCache = b.templateCache;
         this.maxWalSenders = b.maxWalSenders;
@@ -192,6 +194,11 @@ public final class ClusterSpec {
         return listener;
     }
 
+    /** How much event history the primary keeps ({@link EventRetention#DEFAULT} unless set). */
+    public EventRetention eventRetention() {
+        return eventRetention;
+    }
+
     /** PolarDB's shared storage; present means a PolarDB cluster with shared-storage replicas. */
     public Optional<SharedStorage> sharedStorage() {
         return Optional.ofNullable(sharedStorage);
@@ -231,6 +238,7 @@ public final class ClusterSpec {
         b.lockTimeout = lockTimeout;
         b.verifyTimeout = verifyTimeout;
         b.listener = listener;
+        b.eventRetention = eventRetention;
         b.sharedStorage = sharedStorage;
         b.templateCache = templateCache;
         b.maxWalSenders = maxWalSenders;
@@ -256,10 +264,6 @@ public final class ClusterSpec {
         return host;
     }
 
-    static Path validDirectory(Path dir, String what) {
-        return Names.requireDirectory(dir, what);
-    }
-
     /** Builds a {@link ClusterSpec}; each call rejects a bad value at once. */
     public static final class Builder {
         private String primaryName;
@@ -276,6 +280,7 @@ public final class ClusterSpec {
         private Duration lockTimeout = Duration.ofSeconds(60);
         private Duration verifyTimeout = Duration.ofSeconds(60);
         private ScaleListener listener = ScaleListener.NONE;
+        private EventRetention eventRetention = EventRetention.DEFAULT;
         private SharedStorage sharedStorage;
         private Path templateCache;
         private int maxWalSenders = DEFAULT_MAX_WAL_SENDERS;
@@ -316,7 +321,7 @@ public final class ClusterSpec {
         }
 
         public Builder templateCache(Path dir) {
-            this.templateCache = validDirectory(dir, "template cache directory");
+            this.templateCache = Names.requireDirectory(dir, "template cache directory");
             return this;
         }
 
@@ -325,7 +330,7 @@ public final class ClusterSpec {
             this.primaryName = Names.requireNodeName(name, "primary name");
             this.primaryHost = validHost(host);
             this.primaryPort = Port.of(port);
-            this.primaryDataDirectory = validDirectory(dataDirectory, "primary data directory");
+            this.primaryDataDirectory = Names.requireDirectory(dataDirectory, "primary data directory");
             return this;
         }
 
@@ -387,12 +392,12 @@ public final class ClusterSpec {
         }
 
         public Builder lockTimeout(Duration t) {
-            this.lockTimeout = positive(t, "lockTimeout");
+            this.lockTimeout = Names.requirePositive(t, "lockTimeout");
             return this;
         }
 
         public Builder verifyTimeout(Duration t) {
-            this.verifyTimeout = positive(t, "verifyTimeout");
+            this.verifyTimeout = Names.requirePositive(t, "verifyTimeout");
             return this;
         }
 
@@ -401,13 +406,15 @@ public final class ClusterSpec {
             return this;
         }
 
-        private static Duration positive(Duration t, String what) {
-            Objects.requireNonNull(t, what);
-            if (t.isNegative() || t.isZero()) {
-                throw new IllegalArgumentException(what + " must be positive: " + t);
-            }
-            return t;
+        /**
+         * How much of the event history ({@code polarscale.events}) the primary keeps, e.g.
+         * {@code eventRetention(new EventRetention(50_000, Duration.ofDays(90)))}.
+         */
+        public Builder eventRetention(EventRetention retention) {
+            this.eventRetention = Objects.requireNonNull(retention, "eventRetention");
+            return this;
         }
+
 
         public ClusterSpec build() {
             if (primaryName == null) {

@@ -1,5 +1,6 @@
 package dev.polarscale.replication;
 
+import dev.polarscale.core.Names;
 import dev.polarscale.core.PgInstallation;
 import dev.polarscale.core.PostgresNode;
 import dev.polarscale.replication.internal.LocalNodes;
@@ -8,7 +9,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -413,10 +413,7 @@ public final class LocalCluster implements AutoCloseable {
          */
         public Builder baseDirectory(Path dir) {
             Objects.requireNonNull(dir, "baseDirectory");
-            this.baseDirectory = ClusterSpec.validDirectory(dir.toAbsolutePath().normalize(), "base directory");
-            if (Files.exists(this.baseDirectory) && !Files.isDirectory(this.baseDirectory)) {
-                throw new IllegalArgumentException("base directory " + dir + " exists and is not a directory");
-            }
+            this.baseDirectory = Names.requireDirectory(dir.toAbsolutePath().normalize(), "base directory");
             return this;
         }
 

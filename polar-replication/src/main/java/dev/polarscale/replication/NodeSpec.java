@@ -151,7 +151,7 @@ public final class NodeSpec {
         }
 
         public Builder dataDirectory(Path dir) {
-            this.dataDirectory = ClusterSpec.validDirectory(dir, "data directory");
+            this.dataDirectory = Names.requireDirectory(dir, "data directory");
             return this;
         }
 

@@ -99,7 +99,7 @@ public final class DeployPrimary {
                 + "\" WITH REPLICATION LOGIN  -- unless it exists", "ALTER ROLE \"" + spec.replicationUser()
                 + "\" PASSWORD 'SCRAM-SHA-256$<verifier computed here>'"), () -> createReplicationRole(spec, primary)));
         steps.add(Step.of("registry", host, List.of("CREATE SCHEMA polarscale; CREATE TABLE polarscale.nodes, "
-                + "polarscale.canary, polarscale.operations", "INSERT INTO polarscale.nodes ...  -- " + primary.name()
+                + "polarscale.canary, polarscale.operations, polarscale.events", "INSERT INTO polarscale.nodes ...  -- " + primary.name()
                 + " primary"), () -> {
                     ctx.registry().ensureSchema();
                     ctx.registry().add(new Registry.Entry(primary.name(), NodeRole.PRIMARY, host,

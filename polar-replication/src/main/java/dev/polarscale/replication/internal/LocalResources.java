@@ -54,6 +54,9 @@ public final class LocalResources {
                 Files.setPosixFilePermissions(b, PosixFilePermissions.fromString("rwx--x--x"));
                 return new Base(b, true);
             }
+            if (!Files.isDirectory(requested.get())) {
+                throw new IllegalArgumentException("base directory " + requested.get() + " exists and is not a directory");
+            }
             try (Stream<Path> entries = Files.list(requested.get())) {
                 if (entries.findAny().isPresent()) {
                     throw new IllegalArgumentException("base directory " + requested.get() + " is not empty");

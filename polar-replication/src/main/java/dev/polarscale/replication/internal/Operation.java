@@ -22,7 +22,9 @@ public final class Operation implements AutoCloseable {
         ADD_STANDBY("addStandby", false),
         ADD_REPLICA("addReplica", false),
         REMOVE_NODE("removeNode", true),
-        ADOPT("adopt", false);
+        ADOPT("adopt", false),
+        /** Takes the lock and recovers interrupted operations, nothing else (scaleTo runs it first). */
+        RECOVER("recover", false);
 
         private final String label;
         private final boolean rollsForward;
@@ -60,6 +62,12 @@ public final class Operation implements AutoCloseable {
                 throw new IllegalStateException("the cluster lock is not held");
             }
             return l.connection();
+        }
+
+        /** The session holding the lock, or {@code null} while none is held. */
+        java.sql.Connection connectionIfHeld() {
+            ClusterLock l = lock;
+            return l == null ? null : l.connection();
         }
 
         @Override
@@ -147,6 +155,25 @@ public final class Operation implements AutoCloseable {
     /** The steps as a plan: names, hosts, exact commands and SQL; runs nothing. */
     public List<PlannedStep> plan() {
         return steps.stream().map(Step::planned).toList();
+    }
+
+    /**
+     * This operation with {@code extra} run right after the step named {@code after} (same
+     * journal, lock and undo); it must change nothing, or come after {@link #journalFrom()}.
+     */
+    public Operation withStepAfter(String after, Step extra) {
+        List<Step> l = new java.util.ArrayList<>(steps);
+        int i = l.stream().map(Step::name).toList().indexOf(after);
+        if (i < 0) {
+            throw new IllegalArgumentException("no step named '" + after + "' in " + label());
+        }
+        l.add(i + 1, extra);
+        return new Operation(kind, node, l, journal, journalFrom, keepOnFailure, canaryLag, lock);
+    }
+
+    /** The session holding the cluster lock, or {@code null} while no step has taken it. */
+    java.sql.Connection lockConnectionIfHeld() {
+        return lock.connectionIfHeld();
     }
 
     /** The session holding the cluster lock (taken by the "lock" step). */

@@ -3,16 +3,21 @@ package dev.polarscale.replication.internal;
 import dev.polarscale.core.PolarException;
 import dev.polarscale.replication.OperationReport;
 import dev.polarscale.replication.ReplicationException;
+import dev.polarscale.replication.ScaleEvent;
 import dev.polarscale.replication.ScaleListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.sql.Connection;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
 
 /**
  * Executes an {@link Operation}'s steps in order: tells the listener and the log about each with
@@ -25,16 +30,43 @@ import java.util.List;
  * ({@link Operation#journalFrom()}); for an operation that is undone after a crash, each step
  * with an undo is recorded as the current step before it runs, so that a recovery undoes
  * exactly the steps that started. The row is deleted when the operation ends, done or undone.
+ *
+ * <p>Events: every operation's start and end and every step's outcome (done, failed, undone) is
+ * published to the event listeners and written to the event history ({@link EventLog}): on the
+ * session that holds the cluster lock, as it happens (events before the lock is taken wait for
+ * it); an operation that never held the lock (a deploy) writes its events on a new connection
+ * when it ends. A write that fails is retried with the next event and dropped, logged, at the
+ * end: history never fails an operation.
  */
 public final class OperationRunner {
     private static final Logger LOG = LoggerFactory.getLogger(OperationRunner.class);
+    private static final String WHO = Journal.owner();
 
     private final Journal journal;
     private final ScaleListener listener;
+    private final EventLog events;
+    private final Connection eventSession;
 
+    /** A runner that keeps no event history. */
     public OperationRunner(Journal journal, ScaleListener listener) {
+        this(journal, listener, null, null);
+    }
+
+    /** A runner that publishes and records events through {@code events}. */
+    public OperationRunner(Journal journal, ScaleListener listener, EventLog events) {
+        this(journal, listener, events, null);
+    }
+
+    private OperationRunner(Journal journal, ScaleListener listener, EventLog events, Connection eventSession) {
         this.journal = journal;
         this.listener = listener;
+        this.events = events;
+        this.eventSession = eventSession;
+    }
+
+    /** This runner, writing events on {@code session} (a recovery, under its caller's lock). */
+    OperationRunner eventsOn(Connection session) {
+        return new OperationRunner(journal, listener, events, session);
     }
 
     /**
@@ -50,6 +82,9 @@ public final class OperationRunner {
         List<String> doneNames = new ArrayList<>();
         List<OperationReport.StepTiming> timings = new ArrayList<>();
         String journalId = null;
+        Trail trail = new Trail(op, null);
+        trail.operation(ScaleEvent.Outcome.STARTED, null, null, null);
+        String alreadyDone = null;
         try {
             for (Step step : op.steps()) {
                 if (op.journaled() && journalId == null && step.name().equals(op.journalFrom())) {
@@ -63,9 +98,10 @@ public final class OperationRunner {
                     done.push(step);
                 }
                 try {
-                    timings.add(execute(op, step));
+                    timings.add(execute(op, step, trail));
                 } catch (AlreadyDone d) {
                     timings.add(d.timing);
+                    alreadyDone = d.getMessage();
                     break;
                 }
                 if (step.undo() != null && !step.undoesPartial()) {
@@ -76,8 +112,10 @@ public final class OperationRunner {
             if (journalId != null) {
                 endJournal(op, journalId);
             }
-            return new OperationReport(op.label(), timings, Duration.ofNanos(System.nanoTime() - start),
-                    op.canaryLag());
+            Duration total = Duration.ofNanos(System.nanoTime() - start);
+            trail.operation(ScaleEvent.Outcome.DONE, total, null, alreadyDone);
+            trail.end();
+            return new OperationReport(op.label(), timings, total, op.canaryLag());
         } catch (RuntimeException e) {
             RuntimeException failure = normalize(op, e);
             if (op.keepOnFailure()) {
@@ -86,9 +124,12 @@ public final class OperationRunner {
                 if (journalId != null) {
                     keepJournal(op, journalId, failure);
                 }
+                trail.operation(ScaleEvent.Outcome.FAILED, Duration.ofNanos(System.nanoTime() - start), failure,
+                        "kept for debugging (keepOnFailure)");
+                trail.end();
                 throw failure;
             }
-            List<Exception> undoFailures = undo(op, done);
+            List<Exception> undoFailures = undo(op, done, trail);
             undoFailures.forEach(failure::addSuppressed);
             if (journalId != null) {
                 if (undoFailures.isEmpty()) {
@@ -98,6 +139,10 @@ public final class OperationRunner {
                             + "undo", op.node(), op.kind().label(), undoFailures.size());
                 }
             }
+            trail.operation(ScaleEvent.Outcome.FAILED, Duration.ofNanos(System.nanoTime() - start), failure,
+                    undoFailures.isEmpty() ? null : undoFailures.size() + " undo(s) failed; left for the next "
+                            + "operation's recovery");
+            trail.end();
             throw failure;
         } finally {
             op.close();
@@ -109,12 +154,22 @@ public final class OperationRunner {
      * rolls forward; the lock is the caller's. No undo: such steps are idempotent.
      */
     public List<OperationReport.StepTiming> runFrom(Operation op, String from) {
+        Trail trail = new Trail(op, "recovery");
+        try {
+            return runFrom(op, from, trail);
+        } finally {
+            trail.end();
+        }
+    }
+
+    /** {@link #runFrom(Operation, String)}, its step events in {@code trail}. */
+    List<OperationReport.StepTiming> runFrom(Operation op, String from, Trail trail) {
         List<OperationReport.StepTiming> timings = new ArrayList<>();
         boolean started = false;
         for (Step step : op.steps()) {
             started |= step.name().equals(from);
             if (started) {
-                timings.add(execute(op, step));
+                timings.add(execute(op, step, trail));
             }
         }
         return timings;
@@ -127,13 +182,107 @@ public final class OperationRunner {
      * @return the undo failures (already logged)
      */
     public List<Exception> undoStarted(Operation op, Collection<String> started) {
+        Trail trail = new Trail(op, "recovery");
+        try {
+            return undoStarted(op, started, trail);
+        } finally {
+            trail.end();
+        }
+    }
+
+    /** {@link #undoStarted(Operation, Collection)}, its step events in {@code trail}. */
+    List<Exception> undoStarted(Operation op, Collection<String> started, Trail trail) {
         Deque<Step> todo = new ArrayDeque<>();
         for (Step s : op.steps()) {
             if (s.undo() != null && started.contains(s.name())) {
                 todo.push(s);
             }
         }
-        return undo(op, todo);
+        return undo(op, todo, trail);
+    }
+
+    /**
+     * The events of one run of an operation (one id): collected, published at once, and written
+     * as soon as a session is there.
+     */
+    final class Trail {
+        private final Operation op;
+        private final String note;
+        private final String id = UUID.randomUUID().toString();
+        private final List<ScaleEvent> pending = new ArrayList<>();
+
+        /** @param note added to the message of every step event (e.g. "recovery"), or {@code null} */
+        Trail(Operation op, String note) {
+            this.op = op;
+            this.note = note;
+        }
+
+        void step(String step, ScaleEvent.Outcome outcome, Duration took, Throwable failure, String message) {
+            record(Optional.of(step), outcome, took, failure, message == null ? note
+                    : note == null ? message : note + ": " + message);
+        }
+
+        void operation(ScaleEvent.Outcome outcome, Duration took, Throwable failure, String message) {
+            record(Optional.empty(), outcome, took, failure, message);
+        }
+
+        private void record(Optional<String> step, ScaleEvent.Outcome outcome, Duration took, Throwable failure,
+                            String message) {
+            if (events == null) {
+                return;
+            }
+            try {
+                String text = failure == null ? message : message == null ? String.valueOf(failure.getMessage())
+                        : failure.getMessage() + " (" + message + ")";
+                ScaleEvent e = new ScaleEvent(Instant.now(), id, op.kind().label(), op.node(), step, outcome,
+                        Optional.ofNullable(took), Optional.ofNullable(failure).map(OperationRunner::reason),
+                        Optional.ofNullable(text), WHO);
+                events.publish(e);
+                pending.add(e);
+                Connection c = session();
+                if (c != null && events.write(c, List.copyOf(pending))) {
+                    pending.clear();
+                }
+            } catch (RuntimeException ex) {
+                LOG.debug("{} - {}: cannot record an event: {}", op.node(), op.kind().label(), ex.toString());
+            }
+        }
+
+        /** Writes what is still pending (a new connection when no lock was ever held) and trims the history. */
+        void end() {
+            if (events == null || pending.isEmpty() && session() == null) {
+                return;
+            }
+            try {
+                Connection c = session();
+                List<ScaleEvent> all = List.copyOf(pending);
+                boolean written = all.isEmpty() || (c != null ? events.write(c, all) : events.writeFresh(all));
+                if (!written) {
+                    LOG.info("{} - {}: {} event(s) could not be recorded in polarscale.events", op.node(),
+                            op.kind().label(), pending.size());
+                }
+                pending.clear();
+                if (c != null && eventSession == null) {
+                    events.trim(c);
+                }
+            } catch (RuntimeException ex) {
+                LOG.debug("{} - {}: cannot record events: {}", op.node(), op.kind().label(), ex.toString());
+            }
+        }
+
+        private Connection session() {
+            return eventSession != null ? eventSession : op.lockConnectionIfHeld();
+        }
+    }
+
+    /** A trail for the events of a recovery of {@code op}, written on this runner's event session. */
+    Trail trail(Operation op) {
+        return new Trail(op, "recovery");
+    }
+
+    /** The reason an event gives for a failure. */
+    static String reason(Throwable t) {
+        return t instanceof PolarException p ? p.reason().name() : t.getClass().getSimpleName();
     }
 
     /**
@@ -150,7 +299,7 @@ public final class OperationRunner {
         }
     }
 
-    private OperationReport.StepTiming execute(Operation op, Step step) {
+    private OperationReport.StepTiming execute(Operation op, Step step, Trail trail) {
         long t0 = System.nanoTime();
         try {
             listener.stepStarted(op.label(), step.name());
@@ -159,12 +308,14 @@ public final class OperationRunner {
             } catch (AlreadyDone d) {
                 Duration took = Duration.ofNanos(System.nanoTime() - t0);
                 LOG.info("{} - {}: {}; nothing more to do", op.node(), op.kind().label(), d.getMessage());
+                trail.step(step.name(), ScaleEvent.Outcome.DONE, took, null, d.getMessage());
                 listener.stepFinished(op.label(), step.name(), took);
                 d.timing = new OperationReport.StepTiming(step.name(), took);
                 throw d;
             }
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
             LOG.info("{} - {}: {} done in {} ms", op.node(), op.kind().label(), step.name(), took.toMillis());
+            trail.step(step.name(), ScaleEvent.Outcome.DONE, took, null, null);
             listener.stepFinished(op.label(), step.name(), took);
             return new OperationReport.StepTiming(step.name(), took);
         } catch (AlreadyDone d) {
@@ -172,6 +323,7 @@ public final class OperationRunner {
         } catch (RuntimeException e) {
             LOG.warn("{} - {}: {} failed after {} ms: {}", op.node(), op.kind().label(), step.name(),
                     (System.nanoTime() - t0) / 1_000_000, e.getMessage());
+            trail.step(step.name(), ScaleEvent.Outcome.FAILED, Duration.ofNanos(System.nanoTime() - t0), e, null);
             try {
                 listener.stepFailed(op.label(), step.name(), e);
             } catch (RuntimeException ignored) {
@@ -181,7 +333,7 @@ public final class OperationRunner {
         }
     }
 
-    private List<Exception> undo(Operation op, Deque<Step> steps) {
+    private List<Exception> undo(Operation op, Deque<Step> steps, Trail trail) {
         List<Exception> failures = new ArrayList<>();
         while (!steps.isEmpty()) {
             Step s = steps.pop();
@@ -190,6 +342,7 @@ public final class OperationRunner {
                 s.undo().run();
                 LOG.info("{} - {}: undid {} in {} ms", op.node(), op.kind().label(), s.name(),
                         (System.nanoTime() - t0) / 1_000_000);
+                trail.step(s.name(), ScaleEvent.Outcome.UNDONE, Duration.ofNanos(System.nanoTime() - t0), null, null);
                 try {
                     listener.stepUndone(op.label(), s.name());
                 } catch (RuntimeException ignored) {
@@ -197,6 +350,8 @@ public final class OperationRunner {
                 }
             } catch (Exception e) {
                 LOG.error("{} - {}: could not undo {}: {}", op.node(), op.kind().label(), s.name(), e.getMessage(), e);
+                trail.step(s.name(), ScaleEvent.Outcome.FAILED, Duration.ofNanos(System.nanoTime() - t0), e,
+                        "could not undo it");
                 failures.add(e);
             }
         }

@@ -3,6 +3,7 @@ package dev.polarscale.replication.internal;
 import dev.polarscale.core.PolarException;
 import dev.polarscale.replication.NodeSpec;
 import dev.polarscale.replication.ReplicationException;
+import dev.polarscale.replication.ScaleEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +32,7 @@ final class Recovery {
 
     Recovery(ScalerContext ctx) {
         this.ctx = ctx;
-        this.runner = new OperationRunner(ctx.journal(), ctx.listener());
+        this.runner = ctx.runner();
     }
 
     /**
@@ -47,6 +48,7 @@ final class Recovery {
         ctx.registry().requireManaged(); // a cluster nobody deployed or adopted: say so before any change
         ctx.registry().ensureSchema(); // tables a newer PolarScale added
         Journal journal = ctx.journal();
+        OperationRunner r = runner.eventsOn(lock);
         Set<String> handled = new HashSet<>();
         for (Journal.Entry e : journal.list(lock)) {
             if (e.state() == Journal.State.KEPT && !e.node().equals(node)) {
@@ -55,11 +57,23 @@ final class Recovery {
             LOG.warn("{} - {} {} {} by {} (in step {}, done {}): {} it now", e.node(), e.state() == Journal.State.KEPT
                     ? "kept failed" : "interrupted", e.kind().label(), e.node(), e.owner(),
                     e.currentStep().orElse("-"), e.stepsDone(), e.kind().rollsForward() ? "finishing" : "undoing");
+            long t0 = System.nanoTime();
+            OperationRunner.Trail trail = null;
             try {
-                recoverOne(e);
+                Operation op = rebuild(e);
+                trail = r.trail(op);
+                String outcome = recoverOne(e, op, r, trail);
                 journal.finish(lock, e.id());
                 handled.add(e.node());
+                trail.operation(outcome.equals("undone") ? ScaleEvent.Outcome.UNDONE : ScaleEvent.Outcome.DONE,
+                        java.time.Duration.ofNanos(System.nanoTime() - t0), null, "the " + (e.state()
+                                == Journal.State.KEPT ? "kept failed" : "interrupted") + " run by " + e.owner()
+                                + " (in step " + e.currentStep().orElse("-") + ") " + outcome + " by recovery");
             } catch (RuntimeException ex) {
+                if (trail != null) {
+                    trail.operation(ScaleEvent.Outcome.FAILED, java.time.Duration.ofNanos(System.nanoTime() - t0), ex,
+                            "recovery of the interrupted run by " + e.owner() + " failed; left in the journal");
+                }
                 try {
                     journal.recoveryFailed(lock, e.id(), String.valueOf(ex.getMessage()));
                 } catch (RuntimeException ignored) {
@@ -73,28 +87,33 @@ final class Recovery {
                 }
                 LOG.error("{} - cannot recover the interrupted {} of {}; left in the journal: {}", node,
                         e.kind().label(), e.node(), ex.getMessage(), ex);
+            } finally {
+                if (trail != null) {
+                    trail.end();
+                }
             }
         }
         return handled;
     }
 
-    private void recoverOne(Journal.Entry e) {
-        Operation op = rebuild(e);
+    /** @return what became of it: "finished", "found complete" or "undone" */
+    private String recoverOne(Journal.Entry e, Operation op, OperationRunner r, OperationRunner.Trail trail) {
         if (e.kind().rollsForward()) {
-            runner.runFrom(op, op.journalFrom());
-            return;
+            r.runFrom(op, op.journalFrom(), trail);
+            return "finished";
         }
         if (registered(e)) {
             LOG.info("{} - the interrupted {} had registered the node: it is complete", e.node(), e.kind().label());
-            return;
+            return "found complete";
         }
-        List<Exception> failures = runner.undoStarted(op, e.stepsStarted());
+        List<Exception> failures = r.undoStarted(op, e.stepsStarted(), trail);
         if (!failures.isEmpty()) {
             PolarException first = failures.get(0) instanceof PolarException p ? p
                     : new PolarException(PolarException.Reason.OTHER, failures.get(0).toString(), failures.get(0));
             failures.stream().skip(1).forEach(first::addSuppressed);
             throw first;
         }
+        return "undone";
     }
 
     private boolean registered(Journal.Entry e) {
@@ -108,7 +127,7 @@ final class Recovery {
             case ADD_STANDBY -> AddStandby.operation(ctx, spec(e));
             case ADD_REPLICA -> AddReplica.operation(ctx, spec(e));
             case REMOVE_NODE -> RemoveNode.resume(ctx, e);
-            case DEPLOY_PRIMARY, ADOPT -> throw new IllegalStateException("a " + e.kind().label()
+            case DEPLOY_PRIMARY, ADOPT, RECOVER -> throw new IllegalStateException("a " + e.kind().label()
                     + " is never journaled");
         };
     }

@@ -20,11 +20,14 @@ import java.util.OptionalInt;
  * The cluster's membership, kept on the primary in {@code polarscale.nodes} so that every
  * scaler (any thread, JVM or machine) sees the same cluster, and its unique constraints back
  * the checks on names, ports, slots and host ids. {@code polarscale.canary} holds one row per
- * node for the read-after-write check, {@code polarscale.operations} the {@link Journal}. The
- * schema is created once; afterwards only DML runs, because DDL on a PolarDB primary waits for
- * every replica slot.
+ * node for the read-after-write check, {@code polarscale.operations} the {@link Journal},
+ * {@code polarscale.events} the {@link EventLog}. The schema is created once; afterwards only DML
+ * runs, because DDL on a PolarDB primary waits for every replica slot. A cluster whose schema
+ * predates the event history gets its table at its next operation, with a short timeout: if that
+ * DDL cannot run (a PolarDB replica slot is inactive), the operation goes on without history.
  */
 public final class Registry {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Registry.class);
 
     /** A registered node. */
     public record Entry(String name, NodeRole role, String host, int port, String dataDirectory,
@@ -38,6 +41,12 @@ public final class Registry {
         this.node = node;
         this.primary = primary;
     }
+
+    static final String EVENTS_SQL = "CREATE TABLE IF NOT EXISTS polarscale.events (id bigserial PRIMARY KEY, "
+            + "at timestamptz NOT NULL DEFAULT clock_timestamp(), operation_id text NOT NULL, operation text NOT NULL, "
+            + "node text NOT NULL, step text, outcome text NOT NULL CHECK (outcome IN ('STARTED','DONE','FAILED',"
+            + "'UNDONE')), duration interval, reason text, message text, who text NOT NULL)";
+    static final String EVENTS_INDEX_SQL = "CREATE INDEX IF NOT EXISTS events_at ON polarscale.events (at)";
 
     public static final List<String> SCHEMA_SQL = List.of(
             "CREATE SCHEMA IF NOT EXISTS polarscale",
@@ -54,7 +63,8 @@ public final class Registry {
                     + "os_user text, "
                     + "steps_done text[] NOT NULL DEFAULT '{}', current_step text, state text NOT NULL "
                     + "CHECK (state IN ('RUNNING','KEPT')), owner text NOT NULL, error text, "
-                    + "started_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())");
+                    + "started_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())",
+            EVENTS_SQL, EVENTS_INDEX_SQL);
 
     /** Creates the schema if it is missing (DDL only then, with a statement timeout). */
     public void ensureSchema() {
@@ -62,26 +72,18 @@ public final class Registry {
             try (Statement s = c.createStatement();
                  ResultSet rs = s.executeQuery("SELECT to_regclass('polarscale.nodes') IS NOT NULL "
                          + "AND to_regclass('polarscale.canary') IS NOT NULL "
-                         + "AND to_regclass('polarscale.operations') IS NOT NULL")) {
+                         + "AND to_regclass('polarscale.operations') IS NOT NULL, "
+                         + "to_regclass('polarscale.events') IS NOT NULL")) {
                 rs.next();
+                if (rs.getBoolean(1) && rs.getBoolean(2)) {
+                    return;
+                }
                 if (rs.getBoolean(1)) {
+                    addEventHistory(c);
                     return;
                 }
             }
-            boolean auto = c.getAutoCommit();
-            c.setAutoCommit(false);
-            try (Statement s = c.createStatement()) {
-                s.execute("SET LOCAL statement_timeout = '15s'");
-                for (String sql : SCHEMA_SQL) {
-                    s.execute(sql);
-                }
-                c.commit();
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(auto);
-            }
+            inTransaction(c, "15s", SCHEMA_SQL);
         } catch (SQLException e) {
             throw fail("create the polarscale schema", e);
         }
@@ -112,6 +114,34 @@ public final class Registry {
         return new ReplicationException(PolarException.Reason.NOT_ADOPTED, node, null, node + " - this cluster is "
                 + "not managed by PolarScale (" + why + "): a cluster PolarScale did not deploy must be adopted "
                 + "first, with ClusterScaler.adopt(AdoptOptions) declaring the followers it has", cause);
+    }
+
+    /** The event history table of a schema made before it existed; never fails the caller. */
+    private void addEventHistory(Connection c) {
+        try {
+            inTransaction(c, "3s", List.of(EVENTS_SQL, EVENTS_INDEX_SQL));
+            LOG.info("{} - created the event history table polarscale.events", node);
+        } catch (SQLException e) {
+            LOG.warn("{} - cannot create polarscale.events now ({}); operations go on without event history",
+                    node, e.getMessage());
+        }
+    }
+
+    private static void inTransaction(Connection c, String timeout, List<String> statements) throws SQLException {
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try (Statement s = c.createStatement()) {
+            s.execute("SET LOCAL statement_timeout = '" + timeout + "'");
+            for (String sql : statements) {
+                s.execute(sql);
+            }
+            c.commit();
+        } catch (SQLException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(auto);
+        }
     }
 
     public List<Entry> list() {

@@ -7,14 +7,19 @@ import dev.polarscale.core.PostgresNode;
 import dev.polarscale.replication.ClusterSpec;
 import dev.polarscale.replication.NodeSpec;
 import dev.polarscale.replication.ReplicationSlotManager;
+import dev.polarscale.replication.ScaleEvent;
 import dev.polarscale.replication.ScaleListener;
 
 import javax.sql.DataSource;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * Everything the operations share, and nothing else: the spec, the connections to the primary,
@@ -27,6 +32,7 @@ public final class ScalerContext implements AutoCloseable {
 
     private final ClusterSpec spec;
     private final Map<String, HostFacts> facts = new ConcurrentHashMap<>();
+    private final List<Consumer<ScaleEvent>> eventListeners = new CopyOnWriteArrayList<>();
     private HikariDataSource pool;
     private PrimaryConnections connections;
 
@@ -77,6 +83,22 @@ public final class ScalerContext implements AutoCloseable {
 
     public Journal journal() {
         return new Journal(spec.primaryName(), primary());
+    }
+
+    /** The event history on the primary and this scaler's event listeners. */
+    public EventLog events() {
+        return new EventLog(spec.primaryName(), primary(), () -> primaryNode().connect(Duration.ofSeconds(3)),
+                spec.eventRetention(), eventListeners);
+    }
+
+    /** Listeners of every event of this scaler's operations, in the order added. */
+    public List<Consumer<ScaleEvent>> eventListeners() {
+        return eventListeners;
+    }
+
+    /** Runs operations with this scaler's journal, listener and event history. */
+    public OperationRunner runner() {
+        return new OperationRunner(journal(), listener(), events());
     }
 
     /** Takes the cluster lock on a pooled connection, waiting up to the spec's lock timeout. */
