@@ -47,6 +47,11 @@ final class AddCommand implements Callable<Integer> {
         @Override
         final void execute(ClusterScaler scaler, PrintWriter out) {
             OperationReport r = add(scaler, node.toSpec(scaler.spec()));
+            if (r.canaryLag().isZero()) { // no canary: an earlier add of this very node had completed
+                out.printf(Locale.ROOT, "%s %s on %s was already in the cluster as asked: nothing done (%d ms)%n",
+                        kind(), node.name, node.where(scaler.spec()), r.total().toMillis());
+                return;
+            }
             out.printf(Locale.ROOT, "added %s %s on %s in %d ms (a row committed on the primary was read there "
                             + "%.1f ms later)%n", kind(), node.name, node.where(scaler.spec()), r.total().toMillis(),
                     r.canaryLag().toNanos() / 1e6);
