@@ -39,6 +39,8 @@ import java.util.concurrent.Callable;
 public final class PolarScaleCli implements Callable<Integer> {
     /** The log level of the library unless {@code -v} or the system property says otherwise. */
     static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
+    private static final String RUNNER_LOG_LEVEL =
+            "org.slf4j.simpleLogger.log.dev.polarscale.replication.internal.OperationRunner";
     static final String CLUSTER_FILE_ENV = "POLARSCALE_CLUSTER_FILE";
     static final String DEFAULT_CLUSTER_FILE = "polarscale.yaml";
     static final List<Class<?>> SUBCOMMANDS = List.of(InitCommand.class, PlanCommand.class, DeployCommand.class,
@@ -73,11 +75,14 @@ public final class PolarScaleCli implements Callable<Integer> {
             description = "Log the library's steps (INFO) to standard error; twice: DEBUG.")
     void verbose(boolean[] v) {
         System.setProperty(LOG_LEVEL, v.length > 1 ? "debug" : "info");
+        System.clearProperty(RUNNER_LOG_LEVEL);
     }
 
     public static void main(String[] args) {
         if (System.getProperty(LOG_LEVEL) == null) {
             System.setProperty(LOG_LEVEL, "warn"); // the CLI prints each step itself
+            // ... and each failure: the runner's WARN would say it twice (-v shows it again)
+            System.setProperty(RUNNER_LOG_LEVEL, "error");
         }
         java.io.Console console = System.console();
         Charset charset = console != null ? console.charset() : Charset.defaultCharset();

@@ -107,6 +107,44 @@ class CliMultiHostIT {
                 "the primary stopped");
     }
 
+    /**
+     * The README's try-out where this machine's server binaries are hidden (the jar runs in a mount
+     * namespace of its own, {@link HostRig#withoutServerBinaries}): the embedded binaries inside the
+     * jar serve, and the standby is copied with the low-level backup API (they have no
+     * {@code pg_basebackup}), as on a machine with nothing but a JDK.
+     */
+    @Test
+    void theTryOutNeedsNoPostgreSqlOnTheMachine(HostRig rig) throws Exception {
+        Path base = Files.createTempDirectory("polarscale-cli-bare-");
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
+        Path dir = base.resolve("cluster");
+        CliProcess bare = new CliProcess(base).prefix(rig.withoutServerBinaries())
+                .env(PolarScaleCli.CLUSTER_FILE_ENV, dir.resolve("cluster.yaml").toString());
+        int[] ports = CliIT.freePorts(2);
+        try {
+            assertEquals(0, bare.run("init", dir.toString(), "--port", Integer.toString(ports[0])).code());
+            CliProcess.Run plan = bare.run("plan", "deploy");
+            assertEquals(0, plan.code(), plan::toString);
+            assertFalse(plan.out().contains("/usr/lib/postgresql"), "this machine's binaries are hidden: " + plan);
+            assertTrue(plan.out().contains("/initdb "), plan::toString);
+            CliProcess.Run deploy = bare.run("deploy");
+            assertEquals(0, deploy.code(), deploy::toString);
+            CliProcess.Run add = bare.run("add", "standby", "--name", "standby-1", "--port", Integer.toString(ports[1]));
+            assertEquals(0, add.code(), add::toString);
+            CliProcess.Run st = bare.run("status", "--json");
+            assertEquals(0, st.code(), st::toString);
+            JsonNode status = JSON.readTree(st.out());
+            assertTrue(status.get("healthy").asBoolean(), st::toString);
+            assertEquals(2, status.get("nodes").size(), st::toString);
+            assertEquals(0, bare.run("remove", "standby-1", "--delete-data").code());
+            assertEquals(0, bare.run("stop").code());
+            assertEquals(0, CliProcess.killServersBelow(dir), "no postmaster left");
+        } finally {
+            CliProcess.killServersBelow(dir);
+            CliProcess.deleteTree(base);
+        }
+    }
+
     private static JsonNode status() throws Exception {
         CliProcess.Run r = cli.run("status", "--json");
         assertEquals(0, r.code(), r::toString);

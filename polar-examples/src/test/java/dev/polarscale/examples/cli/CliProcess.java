@@ -33,6 +33,7 @@ final class CliProcess {
     private final Path jar;
     private final Path work;
     private final Map<String, String> env = new HashMap<>();
+    private final List<String> prefix = new ArrayList<>();
 
     CliProcess(Path work) {
         String j = System.getProperty("polarscale.cli.jar");
@@ -46,13 +47,16 @@ final class CliProcess {
         return this;
     }
 
-    Path jar() {
-        return jar;
+    /** Runs {@code java} under this argv prefix (e.g. one that hides the server binaries). */
+    CliProcess prefix(List<String> argv) {
+        prefix.clear();
+        prefix.addAll(argv);
+        return this;
     }
 
     Run run(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", jar.toString()));
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString()));
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile(work, "out-", ".txt");
         Path err = Files.createTempFile(work, "err-", ".txt");
