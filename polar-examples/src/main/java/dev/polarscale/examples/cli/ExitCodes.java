@@ -24,11 +24,11 @@ final class ExitCodes {
 
     /** A group of reasons and its code. */
     enum Group {
-        NOT_FOUND(10, "not found: no such node", Reason.NODE_NOT_FOUND),
+        NOT_FOUND(10, "not found: no such node; a cluster not adopted", Reason.NODE_NOT_FOUND, Reason.NOT_ADOPTED),
         CONFLICT(11, "conflict: name, port, directory, slot, host id taken; no free slot",
                 Reason.PORT_IN_USE, Reason.DIRECTORY_NOT_EMPTY, Reason.DATA_DIRECTORY_EXISTS, Reason.NODE_EXISTS,
                 Reason.HOST_ID_TAKEN, Reason.SLOT_EXISTS, Reason.SLOT_ACTIVE, Reason.NO_FREE_SLOT,
-                Reason.NOT_A_PRIMARY),
+                Reason.NOT_A_PRIMARY, Reason.MEMBERSHIP_CHANGED),
         UNREACHABLE(12, "unreachable: a host or server did not answer, a connection broke",
                 Reason.HOST_UNREACHABLE, Reason.SERVER_UNREACHABLE, Reason.CONNECTION_LOST),
         AUTH(13, "refused: login, password, host key or OS permission",

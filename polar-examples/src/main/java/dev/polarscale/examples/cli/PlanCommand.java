@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "plan", description = "Print the steps an operation would run (exact commands and SQL, secrets "
         + "masked); change nothing.", subcommands = {DeployCommand.class, AdoptCommand.class, AddCommand.class,
-        RemoveCommand.class})
+        RemoveCommand.class, ScaleCommand.class})
 final class PlanCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

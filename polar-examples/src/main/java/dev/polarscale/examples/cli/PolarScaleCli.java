@@ -44,7 +44,8 @@ public final class PolarScaleCli implements Callable<Integer> {
     static final String CLUSTER_FILE_ENV = "POLARSCALE_CLUSTER_FILE";
     static final String DEFAULT_CLUSTER_FILE = "polarscale.yaml";
     static final List<Class<?>> SUBCOMMANDS = List.of(InitCommand.class, PlanCommand.class, DeployCommand.class,
-            AdoptCommand.class, AddCommand.class, RemoveCommand.class, StatusCommand.class, StopCommand.class);
+            AdoptCommand.class, AddCommand.class, RemoveCommand.class, ScaleCommand.class, StatusCommand.class,
+            EventsCommand.class, StopCommand.class);
 
     @Spec
     CommandSpec spec;
