@@ -24,7 +24,13 @@ public final class Executors {
     private Executors() {
     }
 
-    /** Runs commands on this machine as the JVM's user (switching user per command when asked). */
+    /**
+     * Runs commands on this machine as the JVM's user (switching user per command when asked). A
+     * command inherits the JVM's environment except libpq's connection variables
+     * ({@code PGPASSWORD}, {@code PGPASSFILE}, {@code PGHOST}, {@code PGSSLMODE}, ...): a value
+     * exported for {@code psql} must not change how a server or a base backup started here
+     * connects. Set one on the command ({@link Command#withEnv}) to pass it.
+     */
     public static CommandExecutor local() {
         return new LocalCommandExecutor("localhost");
     }

@@ -1,6 +1,8 @@
 package dev.polarscale.replication;
 
 import dev.polarscale.core.Command;
+import dev.polarscale.core.CommandExecutor;
+import dev.polarscale.core.CommandResult;
 import dev.polarscale.core.Executors;
 import dev.polarscale.core.HbaRule;
 import dev.polarscale.core.PostgresNode;
@@ -41,16 +43,18 @@ class SecurityIT {
     private static final String SUPERUSER_PW = "Sup3r-s3cret-" + Long.toHexString(System.nanoTime());
     private static final String REPL_PW = "R3pl-s3cret-" + Long.toHexString(System.nanoTime());
     private static Path base;
+    private static ClusterSpec spec;
     private static ClusterScaler scaler;
 
     @BeforeAll
     static void deploy() throws IOException {
         base = Files.createTempDirectory("polarscale-security-it-");
         Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
-        scaler = ClusterScaler.forCluster(ClusterSpec.builder()
+        spec = ClusterSpec.builder()
                 .primary("primary", "127.0.0.1", Procs.freePort(), base.resolve("primary"))
                 .superuserPassword(SUPERUSER_PW).replicationPassword(REPL_PW)
-                .verifyTimeout(Duration.ofSeconds(30)).build());
+                .verifyTimeout(Duration.ofSeconds(30)).build();
+        scaler = ClusterScaler.forCluster(spec);
         scaler.deployPrimary();
         scaler.addStandby(NodeSpec.builder().name("safe1").port(Procs.freePort())
                 .dataDirectory(base.resolve("safe1")).build());
@@ -206,5 +210,68 @@ class SecurityIT {
                 files.stream().distinct().count(), lines, logged.lines().filter(l -> l.contains("DEBUG")).count(),
                 hits.size());
         assertEquals(List.of(), hits);
+    }
+
+    /**
+     * A caller who exported {@code PGPASSWORD} (for psql, say) runs the scaler: the JVM's
+     * environment must not reach the servers it starts, or the follower's walreceiver sends that
+     * password instead of its passfile's (found by a platform's try-out after adopt).
+     */
+    @Test
+    void theCallersLibpqVariablesDoNotReachTheServers() throws Exception {
+        Path out = base.resolve("libpq-env-child.out");
+        NodeSpec node = NodeSpec.builder().name("env_jvm").port(Procs.freePort())
+                .dataDirectory(base.resolve("env_jvm")).build();
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), AddStandbyMain.class.getName(),
+                Integer.toString(spec.primaryPort().value()), spec.primaryDataDirectory().toString(),
+                node.name(), Integer.toString(node.port().value()), node.dataDirectory().toString())
+                .redirectErrorStream(true).redirectOutput(out.toFile());
+        pb.environment().put("POLARSCALE_SUPERUSER_PASSWORD", SUPERUSER_PW);
+        pb.environment().put("POLARSCALE_REPLICATION_PASSWORD", REPL_PW);
+        pb.environment().put("PGPASSWORD", "not-the-replication-password");
+        pb.environment().put("PGPASSFILE", "/nonexistent/pgpass");
+        pb.environment().put("PGSSLMODE", "require");  // the servers here have no SSL: it would fail at once
+        Process child = pb.start();
+        assertTrue(child.waitFor(3, TimeUnit.MINUTES), "child JVM finished");
+        String childOut = Files.readString(out, StandardCharsets.UTF_8);
+        assertTrue(childOut.contains("RESULT ok"), childOut);
+        assertStreamingAndRemove(node.name());
+    }
+
+    /**
+     * The same through a host whose shell exports {@code PGPASSWORD} (a remote login profile):
+     * every command arrives with it, and the server still starts without it.
+     */
+    @Test
+    void aHostsExportedPgpasswordDoesNotReachTheServers() {
+        CommandExecutor local = Executors.local();
+        CommandExecutor profiled = new CommandExecutor() {
+            @Override
+            public String host() {
+                return local.host();
+            }
+
+            @Override
+            public CommandResult execute(Command command) {
+                Command c = command;
+                for (String[] kv : new String[][] {{"PGPASSWORD", "not-the-replication-password"},
+                        {"PGPASSFILE", "/nonexistent/pgpass"}}) {
+                    c = c.environment().containsKey(kv[0]) ? c : c.withEnv(kv[0], kv[1]);
+                }
+                return local.execute(c);
+            }
+        };
+        try (ClusterScaler s = ClusterScaler.forCluster(spec.toBuilder().host("127.0.0.1", profiled).build())) {
+            s.addStandby(NodeSpec.builder().name("env_host").port(Procs.freePort())
+                    .dataDirectory(base.resolve("env_host")).build());
+        }
+        assertStreamingAndRemove("env_host");
+    }
+
+    private static void assertStreamingAndRemove(String node) {
+        ClusterStatus status = scaler.status();
+        assertTrue(status.node(node).orElseThrow().healthy(), status.toString());
+        scaler.removeNode(node, RemoveOptions.defaults().withDeleteData(true));
     }
 }

@@ -12,6 +12,10 @@ final class CommonSteps {
     private CommonSteps() {
     }
 
+    /** The plan's note on how a server starts: without the caller's libpq variables. */
+    static final String CLEAN_ENV_NOTE = "  (started without the caller's PGPASSWORD, PGPASSFILE, PGSERVICE and "
+            + "other libpq variables: the walreceiver authenticates with the node's own password file)";
+
     /** Takes the cluster lock; the operation holds it until it ends. */
     static Step lock(ScalerContext ctx, String node, Operation.LockSlot slot) {
         return Step.of("lock", ctx.spec().primaryHost(), List.of("SELECT pg_try_advisory_lock(<polarscale key>)  "

@@ -93,7 +93,7 @@ public final class DeployPrimary {
                 }));
         steps.add(Step.of("start", host, List.of(primary.serverCommand("pg_ctl", "start", "-D", dir, "-l",
                         primary.startupLog().toString(), "-o", "-p " + spec.primaryPort() + " -k <data directory>",
-                        "-w").toString()), primary::start)
+                        "-w").toString(), CommonSteps.CLEAN_ENV_NOTE), primary::start)
                 .undoneEvenIfHalfDone(() -> primary.stop(PostgresNode.StopMode.IMMEDIATE)));
         steps.add(Step.of("replication role", host, List.of("CREATE ROLE \"" + spec.replicationUser()
                 + "\" WITH REPLICATION LOGIN  -- unless it exists", "ALTER ROLE \"" + spec.replicationUser()

@@ -281,7 +281,7 @@ final class FollowerSteps {
     Step start() {
         return Step.of("start", host, List.of(follower.serverCommand("pg_ctl", "start", "-D",
                         follower.dataDirectory().toString(), "-l", follower.startupLog().toString(), "-o",
-                        "-p " + node.port() + " -k <data directory>", "-w").toString()), follower::start)
+                        "-p " + node.port() + " -k <data directory>", "-w").toString(), CommonSteps.CLEAN_ENV_NOTE), follower::start)
                 .undoneEvenIfHalfDone(() -> follower.stop(PostgresNode.StopMode.IMMEDIATE));
     }
 

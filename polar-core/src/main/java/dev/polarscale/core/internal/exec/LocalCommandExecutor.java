@@ -79,6 +79,7 @@ public final class LocalCommandExecutor implements CommandExecutor {
         command.workingDirectory().map(Path::toFile).ifPresent(executor::setWorkingDirectory);
 
         Map<String, String> env = new HashMap<>(System.getenv());
+        LibpqEnvironment.strip(env);  // a command gets libpq settings only from what it sets itself
         env.putAll(command.environment());
 
         LOG.debug("{} - run: {}", host, command);

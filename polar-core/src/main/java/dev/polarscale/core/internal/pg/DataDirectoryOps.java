@@ -9,9 +9,11 @@ import dev.polarscale.core.NodeStartupException;
 import dev.polarscale.core.NodeState;
 import dev.polarscale.core.PolarException;
 import dev.polarscale.core.ShellQuoting;
+import dev.polarscale.core.internal.exec.LibpqEnvironment;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -75,9 +77,10 @@ public final class DataDirectoryOps {
     public void start(int port, Duration timeout, String secret) {
         long secs = Math.max(1, timeout.toSeconds());
         String serverOptions = "-p " + port + " -k " + ShellQuoting.quote(dir.toString());
-        Command start = asServerUser.apply(Command.of(pgCtl.toString(), "start", "-D", dir.toString(), "-l",
-                dir.resolve("pg_ctl.log").toString(), "-o", serverOptions, "-w", "-t", Long.toString(secs))
-                .withSecret(secret).withTimeout(timeout.plusSeconds(30)));
+        List<String> argv = new ArrayList<>(LibpqEnvironment.unsetPrefix());  // the caller's PGPASSWORD & co. stay out of the server
+        argv.addAll(List.of(pgCtl.toString(), "start", "-D", dir.toString(), "-l",
+                dir.resolve("pg_ctl.log").toString(), "-o", serverOptions, "-w", "-t", Long.toString(secs)));
+        Command start = asServerUser.apply(Command.of(argv).withSecret(secret).withTimeout(timeout.plusSeconds(30)));
         CommandResult r;
         try {
             r = executor.execute(start);
