@@ -54,9 +54,11 @@ final class Recovery {
             if (e.state() == Journal.State.KEPT && !e.node().equals(node)) {
                 continue;
             }
-            LOG.warn("{} - {} {} {} by {} (in step {}, done {}): {} it now", e.node(), e.state() == Journal.State.KEPT
-                    ? "kept failed" : "interrupted", e.kind().label(), e.node(), e.owner(),
-                    e.currentStep().orElse("-"), e.stepsDone(), e.kind().rollsForward() ? "finishing" : "undoing");
+            LOG.warn("{} - {} {} {} by {} ({}): {} it now", e.node(), e.state() == Journal.State.KEPT
+                    ? "kept failed" : "interrupted", e.kind().label(), e.node(), e.owner(), e.kind().rollsForward()
+                    ? "it rolls forward: every step runs again, each one idempotent"
+                    : "in step " + e.currentStep().orElse("-") + ", done " + e.stepsDone(),
+                    e.kind().rollsForward() ? "finishing" : "undoing");
             long t0 = System.nanoTime();
             OperationRunner.Trail trail = null;
             try {
