@@ -5,6 +5,7 @@ import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.core.CommandResult;
 import dev.polarscale.core.Executors;
 import dev.polarscale.storage.DeviceName;
+import dev.polarscale.storage.LoopDevice;
 import dev.polarscale.storage.Pfs;
 import dev.polarscale.storage.PolarInitdb;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
@@ -14,7 +15,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -36,8 +35,7 @@ import java.util.stream.Stream;
  * real pid, shared memory and run files, loop devices, images, directories, link); it is
  * idempotent and also runs from a JVM shutdown hook.
  *
- * <p>A trimmed copy of polar-storage's test helpers {@code LoopDevice} and {@code PfsTools} (test
- * classes are not shared between modules).
+ * <p>The loop devices are polar-storage's {@link LoopDevice} (its test-jar).
  */
 final class PfsRig implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PfsRig.class);
@@ -48,8 +46,7 @@ final class PfsRig implements AutoCloseable {
     final Path base;
     private final List<Path> absentHostDirs;
     private final boolean madeLink;
-    private final List<DeviceName> devices = new ArrayList<>();
-    private final List<Path> images = new ArrayList<>();
+    private final List<LoopDevice> devices = new ArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread hook;
 
@@ -94,50 +91,21 @@ final class PfsRig implements AutoCloseable {
 
     /** A sparse image of {@code size} ({@code truncate -s}) in the base directory, attached as a loop device. */
     synchronized DeviceName loopDevice(String name, String size) {
-        Path image = base.resolve(name + ".img");
-        try (CommandExecutor local = Executors.local()) {
-            local.run(Command.of("truncate", "-s", size, image.toString()).withTimeout(SHORT));
-            images.add(image);
-            DeviceName dev = DeviceName.of(local.run(Command.of("losetup", "-f", "--show", image.toString())
-                    .withTimeout(SHORT)).stdout().strip());
-            devices.add(dev);
-            LOG.info("loop device {} on sparse {} of {}", dev, image, size);
-            return dev;
-        }
+        LoopDevice d = LoopDevice.create(base, name, size, false, false);
+        devices.add(d);
+        return d.name();
     }
 
     /** Stops the device's pfsd by its real pid (SIGINT, then SIGKILL after 5 s) and removes its shm and run files. */
     static void stopPfsd(DeviceName device) {
-        Pattern p = Pattern.compile("pfsdaemon -p " + Pattern.quote(device.name()) + "( |$)");
-        List<ProcessHandle> daemons = ProcessHandle.allProcesses()
-                .filter(h -> h.info().commandLine().map(c -> p.matcher(c).find()).orElse(false)).toList();
         try (CommandExecutor local = Executors.local()) {
-            for (ProcessHandle h : daemons) {
-                LOG.info("stopping pfsdaemon {} for {}", h.pid(), device);
-                local.execute(Command.of("kill", "-INT", Long.toString(h.pid())));
-            }
-            awaitGone(daemons, Duration.ofSeconds(5));
-            for (ProcessHandle h : daemons) {
-                if (running(h)) {
-                    LOG.warn("pfsdaemon {} ignored SIGINT: SIGKILL", h.pid());
-                    local.execute(Command.of("kill", "-KILL", Long.toString(h.pid())));
-                }
-            }
-            awaitGone(daemons, Duration.ofSeconds(5));
-            String n = device.name();
-            deleteGlob(Path.of("/dev/shm/pfsd"), "shm_pfsd-" + n + "_*");
-            for (String f : List.of("/var/run/pfsd/" + n, "/var/run/pfsd/pfsd_" + n + ".pid", "/var/log/pfsd-" + n,
-                    "/var/log/pfsd-" + n + ".start.log", "/var/log/pfs-" + n + ".log", "/var/run/pfs/" + n + "-paxos-hostid")) {
-                local.execute(Command.of("rm", "-rf", "--", f));
-            }
+            LoopDevice.stopPfsd(local, device);
         }
     }
 
     /** Whether a pfsdaemon for the device runs, seen in {@code /proc}. */
     static boolean pfsdRunning(DeviceName device) {
-        Pattern p = Pattern.compile("pfsdaemon -p " + Pattern.quote(device.name()) + "( |$)");
-        return ProcessHandle.allProcesses().anyMatch(h -> running(h)
-                && h.info().commandLine().map(c -> p.matcher(c).find()).orElse(false));
+        return LoopDevice.pfsdRunning(device);
     }
 
     @Override
@@ -156,14 +124,8 @@ final class PfsRig implements AutoCloseable {
         }
         try (CommandExecutor local = Executors.local()) {
             stopServersUnderBase(local);
-            for (DeviceName d : devices) {
-                stopPfsd(d);
-                CommandResult r = local.execute(Command.of("losetup", "-d", d.devicePath()).withTimeout(SHORT));
-                if (!r.succeeded()) {
-                    LOG.warn("losetup -d {} exited {}: {}", d, r.exitCode(), r.stderrTail(2).strip());
-                }
-            }
-            boolean daemons = ProcessHandle.allProcesses().anyMatch(h -> running(h)
+            devices.forEach(LoopDevice::close);  // pfsd by its real pid, shm and run files, losetup -d, image
+            boolean daemons = ProcessHandle.allProcesses().anyMatch(h -> LoopDevice.running(h)
                     && h.info().commandLine().map(c -> c.contains("pfsdaemon -p ")).orElse(false));
             if (!daemons) {
                 for (Path d : absentHostDirs) {
@@ -197,7 +159,7 @@ final class PfsRig implements AutoCloseable {
     private static void awaitGone(List<ProcessHandle> processes, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
         for (ProcessHandle h : processes) {
-            while (running(h) && System.nanoTime() < deadline) {
+            while (LoopDevice.running(h) && System.nanoTime() < deadline) {
                 try {
                     Thread.sleep(50);
                 } catch (InterruptedException e) {
@@ -208,45 +170,15 @@ final class PfsRig implements AutoCloseable {
         }
     }
 
-    /** Alive and not a zombie (a PID 1 that does not reap leaves them). */
-    private static boolean running(ProcessHandle h) {
-        if (!h.isAlive()) {
-            return false;
-        }
-        try {
-            String stat = Files.readString(Path.of("/proc/" + h.pid() + "/stat"));
-            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
-        } catch (IOException | RuntimeException gone) {
-            return false;
-        }
-    }
-
-    private static void deleteGlob(Path dir, String glob) {
-        if (!Files.isDirectory(dir)) {
-            return;
-        }
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, glob)) {
-            for (Path f : s) {
-                Files.deleteIfExists(f);
-            }
-        } catch (IOException e) {
-            LOG.warn("cannot clean {}", dir, e);
-        }
-    }
-
     /**
      * Why the PFS ITs cannot run here (not root, no loop device, a tool missing, no engines bundle,
      * libaio missing), or empty when they can.
      */
     static Optional<String> missing() {
         try (CommandExecutor local = Executors.local()) {
-            if (!local.execute(Command.of("id", "-u")).stdout().strip().equals("0")) {
-                return Optional.of("not root: loop devices (losetup) and the PFS tools need root");
-            }
-            CommandResult free = local.execute(Command.of("losetup", "-f").withTimeout(SHORT));
-            if (!free.succeeded()) {
-                return Optional.of("no free loop device can be made here (losetup -f exited " + free.exitCode() + ": "
-                        + free.stderrTail(2).strip() + ")");
+            Optional<String> loop = LoopDevice.missing();
+            if (loop.isPresent()) {
+                return loop;
             }
             for (String tool : new String[] {"mkfs.ext4", "blkid", "lsblk", "pgrep"}) {
                 if (!local.execute(Command.of("sh", "-c", "command -v \"$1\"", "sh", tool)).succeeded()) {

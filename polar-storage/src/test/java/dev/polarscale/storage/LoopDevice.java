@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * deletes the image. It is idempotent and also runs from a JVM shutdown hook, the last resort when
  * a test run is killed.
  */
-final class LoopDevice implements AutoCloseable {
+public final class LoopDevice implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LoopDevice.class);
     private static final Duration SHORT = Duration.ofSeconds(60);
 
@@ -48,7 +48,7 @@ final class LoopDevice implements AutoCloseable {
     }
 
     /** Why no loop device can be made here (not root, no free loop device), or empty when one can. */
-    static Optional<String> missing() {
+    public static Optional<String> missing() {
         try (CommandExecutor local = Executors.local()) {
             if (!local.execute(Command.of("id", "-u")).stdout().strip().equals("0")) {
                 return Optional.of("not root: loop devices (losetup) and the PFS tools need root");
@@ -77,7 +77,7 @@ final class LoopDevice implements AutoCloseable {
      * A new sparse image of {@code size} ({@code truncate -s}, e.g. {@code 30G}) in {@code dir},
      * attached read-write or read-only; skips the test when no loop device can be attached.
      */
-    static LoopDevice create(Path dir, String name, String size, boolean readOnly, boolean partitions) {
+    public static LoopDevice create(Path dir, String name, String size, boolean readOnly, boolean partitions) {
         Path image = dir.resolve(name + ".img");
         try (CommandExecutor local = Executors.local()) {
             local.run(Command.of("truncate", "-s", size, image.toString()).withTimeout(SHORT));
@@ -101,7 +101,7 @@ final class LoopDevice implements AutoCloseable {
         }
     }
 
-    DeviceName name() {
+    public DeviceName name() {
         return name;
     }
 
@@ -149,7 +149,7 @@ final class LoopDevice implements AutoCloseable {
      * {@code stop_pfsd.sh} sends, SIGKILL after 5 s) and removes pfsd's shared memory, run and
      * log files of the device. A daemon that turned into a zombie (a PID 1 that does not reap) counts as stopped.
      */
-    static void stopPfsd(CommandExecutor local, DeviceName device) {
+    public static void stopPfsd(CommandExecutor local, DeviceName device) {
         java.util.regex.Pattern p = java.util.regex.Pattern.compile("pfsdaemon -p "
                 + java.util.regex.Pattern.quote(device.name()) + "( |$)");
         List<ProcessHandle> daemons = ProcessHandle.allProcesses()
@@ -179,7 +179,16 @@ final class LoopDevice implements AutoCloseable {
         }
     }
 
-    private static boolean running(ProcessHandle h) {
+    /** Whether a pfsdaemon for the device runs, seen in {@code /proc}. */
+    public static boolean pfsdRunning(DeviceName device) {
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile("pfsdaemon -p "
+                + java.util.regex.Pattern.quote(device.name()) + "( |$)");
+        return ProcessHandle.allProcesses().anyMatch(h -> running(h)
+                && h.info().commandLine().map(c -> p.matcher(c).find()).orElse(false));
+    }
+
+    /** Alive and not a zombie (a PID 1 that does not reap leaves them). */
+    public static boolean running(ProcessHandle h) {
         if (!h.isAlive()) {
             return false;
         }
