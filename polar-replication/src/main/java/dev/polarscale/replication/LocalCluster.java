@@ -64,6 +64,8 @@ public final class LocalCluster implements AutoCloseable {
     private final PgInstallation installation;
     private final ScaleListener listener;
     private final Duration verifyTimeout;
+    private final Path templateCache;
+    private final boolean fsync;
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
     private volatile State state = State.NEW;
@@ -81,6 +83,8 @@ public final class LocalCluster implements AutoCloseable {
         this.installation = b.installation;
         this.listener = b.listener;
         this.verifyTimeout = b.verifyTimeout;
+        this.templateCache = b.templateCache;
+        this.fsync = b.fsync;
     }
 
     public static Builder builder() {
@@ -108,10 +112,14 @@ public final class LocalCluster implements AutoCloseable {
             ClusterSpec.Builder spec = ClusterSpec.builder()
                     .primary(PRIMARY, HOST, LocalResources.freePort(HOST), base.path().resolve(PRIMARY))
                     .verifyTimeout(verifyTimeout).listener(listener);
-            scaler = ClusterScaler.forCluster(LocalResources.finish(spec, installation, polarDb, base).build());
+            scaler = ClusterScaler.forCluster(LocalResources.finish(spec, installation, polarDb, base, templateCache)
+                    .build());
             primary = scaler.primaryNode();
             nodes.attempting(primary);
             reports.add(scaler.deployPrimary());
+            if (!fsync) {
+                LocalResources.fsyncOff(primary);
+            }
             for (int i = 1; i <= initialStandbys; i++) {
                 add((polarDb ? "replica" : "standby") + i);
             }
@@ -264,11 +272,8 @@ public final class LocalCluster implements AutoCloseable {
 
     /** The directory holding every node's data directory. */
     public Path baseDirectory() {
-        LocalResources.Base b = base;
-        if (b == null) {
-            throw new IllegalStateException("local cluster not started");
-        }
-        return b.path();
+        return Optional.ofNullable(base).orElseThrow(() -> new IllegalStateException("local cluster not started"))
+                .path();
     }
 
     /**
@@ -295,18 +300,8 @@ public final class LocalCluster implements AutoCloseable {
     // ------------------------------------------------------------------ internals
 
     private OperationReport add(String name) {
-        int port = LocalResources.freePort(HOST);
-        PostgresNode node = primary.toBuilder().name(name).port(port).dataDirectory(base.path().resolve(name)).build();
-        nodes.attempting(node);
-        OperationReport r;
-        try {
-            NodeSpec spec = NodeSpec.builder().name(name).port(port).dataDirectory(node.dataDirectory()).build();
-            r = polarDb ? scaler.addReplica(spec) : scaler.addStandby(spec);
-        } catch (RuntimeException e) {
-            nodes.failed(name); // the scaler undid what it did
-            throw e;
-        }
-        nodes.added(node);
+        OperationReport r = nodes.add(name, primary, base.path(), LocalResources.freePort(HOST),
+                spec -> polarDb ? scaler.addReplica(spec) : scaler.addStandby(spec));
         reports.add(r);
         return r;
     }
@@ -324,11 +319,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     private PostgresNode requirePrimary() {
-        PostgresNode p = primary;
-        if (p == null) {
-            throw new IllegalStateException("local cluster not started");
-        }
-        return p;
+        return Optional.ofNullable(primary).orElseThrow(() -> new IllegalStateException("local cluster not started"));
     }
 
     private void closeOnShutdown() {
@@ -343,12 +334,9 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     private void closeLocked() {
-        if (state == State.CLOSED) {
-            return;
-        }
-        boolean wasRunning = state == State.RUNNING;
+        State was = state;
         state = State.CLOSED;
-        if (!wasRunning) {
+        if (was != State.RUNNING) {
             return;
         }
         long t0 = System.nanoTime();
@@ -367,6 +355,8 @@ public final class LocalCluster implements AutoCloseable {
         private ScaleListener listener = ScaleListener.NONE;
         private Duration verifyTimeout = Duration.ofSeconds(60);
         private boolean polarDb;
+        private Path templateCache = LocalResources.defaultTemplateCache();
+        private boolean fsync;
 
         private Builder() {
         }
@@ -429,6 +419,27 @@ public final class LocalCluster implements AutoCloseable {
                 throw new IllegalArgumentException("verifyTimeout must be positive: " + timeout);
             }
             this.verifyTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Where the primary's initdb template (and a PolarDB replica's configuration template) is
+         * kept between clusters: made on first use, then copied (each copy gets its own system
+         * identifier and password). Default {@code <PgBinaries.cacheDirectory()>/templates}.
+         */
+        public Builder templateCache(Path dir) {
+            Objects.requireNonNull(dir, "templateCache");
+            this.templateCache = ClusterSpec.validDirectory(dir.toAbsolutePath().normalize(), "template cache");
+            return this;
+        }
+
+        /**
+         * Whether the servers flush to disk ({@code fsync}); default {@code false}, as for
+         * Testcontainers' PostgreSQL: a throw-away cluster loses nothing to a crashed process
+         * either way, only to a crashed OS. Base backups then skip their flush as well.
+         */
+        public Builder fsync(boolean on) {
+            this.fsync = on;
             return this;
         }
 

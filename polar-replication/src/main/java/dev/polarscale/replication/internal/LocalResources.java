@@ -21,6 +21,10 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -64,22 +68,60 @@ public final class LocalResources {
         }
     }
 
+    /** The machine-wide template cache: {@code <PgBinaries.cacheDirectory()>/templates}. */
+    public static Path defaultTemplateCache() {
+        return PgBinaries.cacheDirectory().resolve("templates");
+    }
+
     /**
-     * A local cluster's spec: its binaries if given; for PolarDB, shared storage in
-     * local-file-system mode under the base directory and the machine-wide template cache.
+     * A local cluster's spec: its binaries if given, the template cache (the primary's initdb, a
+     * PolarDB replica's configuration), and for PolarDB shared storage in local-file-system mode
+     * under the base directory.
      */
     public static ClusterSpec.Builder finish(ClusterSpec.Builder spec, PgInstallation installation, boolean polarDb,
-                                             Base base) {
+                                             Base base, Path templateCache) {
         if (installation != null) {
             spec.installation(installation);
         }
+        spec.templateCache(templateCache);
         if (polarDb) {
             CommandExecutor local = Executors.local();
             String osUser = OsUsers.serverUser(local).orElseGet(() -> OsUsers.whoami(local));
-            spec.sharedStorage(SharedStorage.localFileSystem(base.path().resolve("shared_data"), osUser))
-                    .templateCache(PgBinaries.cacheDirectory().resolve("templates"));
+            spec.sharedStorage(SharedStorage.localFileSystem(base.path().resolve("shared_data"), osUser));
         }
         return spec;
+    }
+
+    /**
+     * {@code ALTER SYSTEM SET fsync = off} on the primary (its followers copy the setting), and
+     * waits until the server has reloaded it: a throw-away cluster gains nothing from flushing to
+     * disk, and then its base backups skip it too. Crash safety is lost only for an OS crash.
+     */
+    public static void fsyncOff(PostgresNode primary) {
+        try (Connection c = primary.connect(); Statement s = c.createStatement()) {
+            s.execute("ALTER SYSTEM SET fsync = off");
+            s.execute("SELECT pg_reload_conf()");
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (true) {
+                try (ResultSet rs = s.executeQuery("SELECT current_setting('fsync')")) {
+                    rs.next();
+                    if ("off".equals(rs.getString(1))) {
+                        return;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new PolarException(PolarException.Reason.TIMEOUT, primary.name(), null, null,
+                            primary.name() + " - fsync still on 10 s after pg_reload_conf()", null);
+                }
+                Thread.sleep(2);
+            }
+        } catch (SQLException e) {
+            throw new PolarException(PolarException.Reason.SQL_ERROR, primary.name(), null, e.getSQLState(),
+                    primary.name() + " - cannot turn fsync off: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PolarException(PolarException.Reason.INTERRUPTED, primary.name() + " - interrupted", e);
+        }
     }
 
     /** Runs {@code cleanup} when the JVM shuts down (Ctrl-C included); returns the hook for {@link #cancel}. */
@@ -124,7 +166,8 @@ public final class LocalResources {
 
     /**
      * Closes the pools, stops every node (fast, else immediate; followers before the primary) and
-     * deletes their directories, then the base directory if owned.
+     * deletes their directories, then the base directory if owned (when every node stopped, the
+     * base directory alone: one command for the whole tree).
      *
      * @throws PolarException naming what could not be cleaned up, after trying everything
      */
@@ -147,7 +190,9 @@ public final class LocalResources {
                 }
             }
         }
-        for (PostgresNode n : ordered) {
+        // every node stopped and the base is ours: the rm of the base below deletes them all at once
+        boolean bulk = failures.isEmpty() && base != null && base.owned();
+        for (PostgresNode n : bulk ? List.<PostgresNode>of() : ordered) {
             try {
                 n.deleteDataDirectory();
             } catch (RuntimeException e) {
