@@ -32,7 +32,8 @@ public final class AddStandby {
         List<String> backup = new ArrayList<>();
         backup.add("mkdir -p -m 0700 " + standby.dataDirectory());
         backup.add(BaseBackup.pgBasebackup(standby, spec.primaryHost(), spec.primaryPort().value(),
-                spec.replicationUser(), spec.replicationPassword(), node.slotName()).toString());
+                spec.replicationUser(), spec.replicationPassword(), node.slotName(), false)
+                + "  -- and --no-sync when the primary runs with fsync=off");
         if (onPrimaryHost) {
             backup.add("without " + facts.installation().tool("pg_basebackup") + ": SELECT pg_backup_start('polarscale "
                     + node.name() + "', true); " + BaseBackup.copyCommand(primary, standby)
@@ -43,7 +44,7 @@ public final class AddStandby {
             if (facts.has("pg_basebackup")) {
                 standby.executor().run(BaseBackup.pgBasebackup(standby, spec.primaryHost(),
                         spec.primaryPort().value(), spec.replicationUser(), spec.replicationPassword(),
-                        node.slotName()));
+                        node.slotName(), BaseBackup.primaryRunsWithoutFsync(ctx.primary(), node.name())));
             } else if (onPrimaryHost) {
                 BaseBackup.lowLevelCopy(primary, standby);
             } else {

@@ -8,11 +8,14 @@ import dev.polarscale.core.PostgresNode;
 import dev.polarscale.core.SlotName;
 import dev.polarscale.replication.ReplicationException;
 
+import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -40,14 +43,32 @@ public final class BaseBackup {
     private BaseBackup() {
     }
 
+    /**
+     * @param noSync {@code --no-sync}: only for a primary that runs with {@code fsync=off}, whose
+     *               copies (they inherit the setting) gain nothing from being flushed
+     */
     public static Command pgBasebackup(PostgresNode standby, String primaryHost, int primaryPort, String replUser,
-                                       String replPassword, SlotName slot) {
-        return standby.serverCommand("pg_basebackup", "-D", standby.dataDirectory().toString(), "-h", primaryHost,
-                        "-p", Integer.toString(primaryPort), "-U", replUser, "-S", slot.value(), "-X", "stream",
-                        "--checkpoint=fast", "--no-password")
+                                       String replPassword, SlotName slot, boolean noSync) {
+        List<String> args = new ArrayList<>(List.of("-D", standby.dataDirectory().toString(), "-h", primaryHost,
+                "-p", Integer.toString(primaryPort), "-U", replUser, "-S", slot.value(), "-X", "stream",
+                "--checkpoint=fast", "--no-password"));
+        if (noSync) {
+            args.add("--no-sync");
+        }
+        return standby.serverCommand("pg_basebackup", args.toArray(String[]::new))
                 .withEnv("PGPASSWORD", replPassword)
                 .withEnv("PGAPPNAME", standby.name() + "_basebackup")
                 .withTimeout(COPY_TIMEOUT);
+    }
+
+    /** Whether the primary runs with {@code fsync=off} (a throw-away cluster, such as a test fixture's). */
+    public static boolean primaryRunsWithoutFsync(DataSource primary, String node) {
+        try (Connection c = primary.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT current_setting('fsync')")) {
+            return rs.next() && "off".equals(rs.getString(1));
+        } catch (SQLException e) {
+            throw ReplicationException.of(node, "read the primary's fsync setting", e);
+        }
     }
 
     /** The copy command of the low-level fallback (shown by {@code plan}). */
