@@ -117,9 +117,7 @@ public final class LocalCluster implements AutoCloseable {
             primary = scaler.primaryNode();
             nodes.attempting(primary);
             reports.add(scaler.deployPrimary());
-            if (!fsync) {
-                LocalResources.fsyncOff(primary);
-            }
+            LocalResources.fsync(primary, fsync);
             for (int i = 1; i <= initialStandbys; i++) {
                 add((polarDb ? "replica" : "standby") + i);
             }

@@ -93,11 +93,15 @@ public final class LocalResources {
     }
 
     /**
-     * {@code ALTER SYSTEM SET fsync = off} on the primary (its followers copy the setting), and
-     * waits until the server has reloaded it: a throw-away cluster gains nothing from flushing to
-     * disk, and then its base backups skip it too. Crash safety is lost only for an OS crash.
+     * Unless {@code on}, {@code ALTER SYSTEM SET fsync = off} on the primary (its followers copy
+     * the setting), and waits until the server has reloaded it: a throw-away cluster gains nothing
+     * from flushing to disk, and then its base backups skip it too. Crash safety is lost only for
+     * an OS crash.
      */
-    public static void fsyncOff(PostgresNode primary) {
+    public static void fsync(PostgresNode primary, boolean on) {
+        if (on) {
+            return;
+        }
         try (Connection c = primary.connect(); Statement s = c.createStatement()) {
             s.execute("ALTER SYSTEM SET fsync = off");
             s.execute("SELECT pg_reload_conf()");
