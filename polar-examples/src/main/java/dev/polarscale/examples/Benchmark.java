@@ -181,7 +181,7 @@ public final class Benchmark {
                 "add 1 node (~" + sizeMb + " MB db)",
         };
         String[] stepNotes = {
-                "lib: initdb, conf, hba, start, repl role, registry, verify",
+                "lib: initdb template copy, conf, hba, start, repl role, registry, verify",
                 "call -> answers, slot active (lib also: streaming + canary row)",
                 "sum of 4 adds one after another",
                 "wall clock; lib serialises them on the cluster lock",
@@ -212,7 +212,8 @@ public final class Benchmark {
 
     private double[] library(PgInstallation pg, Optional<String> osUser, boolean pgbench) throws Exception {
         double[] r = new double[9];
-        try (LocalCluster c = LocalCluster.builder().installation(pg).build().start()) {
+        // fsync on, as in the shell half: the comparison is about the procedure, not the setting
+        try (LocalCluster c = LocalCluster.builder().installation(pg).fsync(true).build().start()) {
             r[0] = ms(c.reports().get(0).total());
             progress("deploy primary", r[0]);
             List<Double> adds = new ArrayList<>();
