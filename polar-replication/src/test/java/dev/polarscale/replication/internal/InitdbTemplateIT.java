@@ -134,6 +134,45 @@ class InitdbTemplateIT {
         }
     }
 
+    @Test
+    void neitherThePasswordNorItsVerifierIsLoggedOrPrinted() throws Exception {
+        Path run = dir.resolve("secrets");
+        Files.createDirectories(run);
+        Path log = dir.resolve("slf4j.log");
+        Path out = dir.resolve("stdout.txt");
+        String password = "T3mpl-" + Long.toHexString(System.nanoTime()) + "-secret";
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=info", "-Dorg.slf4j.simpleLogger.log.dev.polarscale=debug",
+                "-Dorg.slf4j.simpleLogger.logFile=" + log, "-cp", System.getProperty("java.class.path"),
+                TemplateSecretsMain.class.getName(), run.toString(), Integer.toString(freePort()),
+                Integer.toString(freePort()), cache.toString())
+                .redirectErrorStream(true).redirectOutput(out.toFile());
+        pb.environment().put("POLARSCALE_SUPERUSER_PASSWORD", password);
+        Process child = pb.start();
+        assertTrue(child.waitFor(4, java.util.concurrent.TimeUnit.MINUTES), "run finished");
+        String stdout = Files.readString(out);
+        String logged = Files.readString(log);
+        assertTrue(stdout.contains("DONE"), stdout);
+        assertTrue(logged.contains("initdb from template"), "the template was used: " + logged);
+        assertTrue(logged.contains("postgres --single"), "the single-user run is logged at DEBUG");
+        List<Path> files = new java.util.ArrayList<>(List.of(log, out));
+        try (Stream<Path> all = Files.walk(run)) {
+            all.filter(Files::isRegularFile).filter(p -> p.getFileName().toString().endsWith(".log")).forEach(files::add);
+        }
+        for (Path f : files) {
+            String text = new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1);
+            assertFalse(text.contains(password), f + " holds the password");
+            assertFalse(text.contains("SCRAM-SHA-256$4096:"), f + " holds a SCRAM verifier");
+        }
+        Executors.local().execute(Command.of("rm", "-rf", "--", run.toString()).withTimeout(Duration.ofMinutes(1)));
+    }
+
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        }
+    }
+
     private Path onlyTemplate() throws IOException {
         try (Stream<Path> s = Files.list(cache)) {
             List<Path> templates = s.filter(p -> p.getFileName().toString().startsWith("pgdata-")
