@@ -67,6 +67,7 @@ public final class InitdbTemplate {
     private static final Pattern SYSID = Pattern.compile("system_identifier = \"(\\d+)\"");
     private static final Duration SHORT = Duration.ofSeconds(30);
     private static final Duration LONG = Duration.ofMinutes(10);
+    private static final Duration SINGLE_USER_TIMEOUT = Duration.ofMinutes(2);
     private static final int NOT_EMPTY = 4;
     private static final int HOLDS_CLUSTER = 3;
 
@@ -80,14 +81,16 @@ public final class InitdbTemplate {
      * control file and the first 40 bytes of each WAL file.
      */
     private static final String ENSURE_AND_COPY = String.join("\n",
-            "set -eu",
+            "set -eu; umask 077",
             "c=$1; t=\"$1/$2\"; i=$3; u=$4; d=$5; shift 5",
             "ok() { [ -f \"$t/PG_VERSION\" ] && [ -f \"$t/global/pg_control\" ]; }",
             "if ! ok; then",
-            "  if command -v flock >/dev/null 2>&1; then exec 9>>\"$t.lock\"; flock -w 600 9; fi",
+            "  if command -v flock >/dev/null 2>&1; then",
+            "    exec 9>>\"$t.lock\"; flock -w 600 9; rm -rf -- \"$t\".tmp-*  # left by a builder that died",
+            "  fi",
             "  if ! ok; then",
             "    tmp=$(mktemp -d \"$t.tmp-XXXXXX\"); trap 'rm -rf \"$tmp\"' EXIT",
-            "    (umask 077 && cat > \"$tmp/pw\")",
+            "    cat > \"$tmp/pw\"",
             "    if ! \"$i\" -D \"$tmp/pgdata\" -U \"$u\" --pwfile=\"$tmp/pw\" \"$@\" > \"$tmp/log\" 2>&1; then",
             "      cat \"$tmp/log\" >&2; exit 5",
             "    fi",
@@ -286,7 +289,7 @@ public final class InitdbTemplate {
         sql.append("SELECT system_identifier FROM pg_control_system()\n");
         CommandResult r = node.executor().run(node.serverCommand("postgres", "--single", "-D",
                         node.dataDirectory().toString(), "-c", "exit_on_error=on", "postgres")
-                .withStdin(sql.toString()).withSecret(alter).withTimeout(LONG));
+                .withStdin(sql.toString()).withSecret(alter).withTimeout(SINGLE_USER_TIMEOUT));
         Matcher m = SYSID.matcher(r.stdout());
         String got = m.find() ? m.group(1) : "nothing";
         if (!got.equals(Long.toUnsignedString(id))) {
