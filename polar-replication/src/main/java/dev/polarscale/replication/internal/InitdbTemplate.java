@@ -70,6 +70,7 @@ public final class InitdbTemplate {
     private static final Duration SINGLE_USER_TIMEOUT = Duration.ofMinutes(2);
     private static final int NOT_EMPTY = 4;
     private static final int HOLDS_CLUSTER = 3;
+    private static final int NO_CACHE = 7;
 
     /** $1 data directory, $2 postgres: refuses a directory that holds anything, then prints the version. */
     private static final String PROBE = "if [ -e \"$1/PG_VERSION\" ]; then exit " + HOLDS_CLUSTER + "; fi; "
@@ -85,6 +86,7 @@ public final class InitdbTemplate {
             "c=$1; t=\"$1/$2\"; i=$3; u=$4; d=$5; shift 5",
             "ok() { [ -f \"$t/PG_VERSION\" ] && [ -f \"$t/global/pg_control\" ]; }",
             "if ! ok; then",
+            "  [ -d \"$c\" ] || exit " + NO_CACHE,
             "  if command -v flock >/dev/null 2>&1; then",
             "    exec 9>>\"$t.lock\"; flock -w 600 9; rm -rf -- \"$t\".tmp-*  # left by a builder that died",
             "  fi",
@@ -178,7 +180,6 @@ public final class InitdbTemplate {
         filled = true;
         try {
             node.createDirectory(node.dataDirectory());
-            node.createDirectory(cacheDir);
             String key = key(version, node.installation().binDir(), node.superuser());
             String split = copyAndPersonalize(key);
             LOG.info("{} - initdb from template {}/{} in {} ms ({})", node.name(), cacheDir, key,
@@ -235,8 +236,18 @@ public final class InitdbTemplate {
                 node.installation().tool("initdb").toString(), node.superuser(), dir));
         argv.addAll(INITDB_OPTIONS);
         Command copy = Command.of(argv).withStdin(throwAway + "\n").withSecret(throwAway).withTimeout(LONG);
-        Map<String, byte[]> dump = sections(node.executor().run(node.osUser().map(copy::asUser).orElse(copy))
-                .stdout());
+        Command c = node.osUser().map(copy::asUser).orElse(copy);
+        CommandResult r = node.executor().execute(c);
+        if (r.exitCode() == NO_CACHE) { // the first template on this host: the cache directory, then again
+            node.createDirectory(cacheDir);
+            r = node.executor().execute(c);
+        }
+        if (!r.succeeded()) {
+            throw new PolarException(PolarException.Reason.COMMAND_FAILED, node.name(), host, null, node.name()
+                    + " - making or copying template " + cacheDir + "/" + key + " failed (exit " + r.exitCode()
+                    + "): " + c.redact(r.stderrTail(5)).strip(), null);
+        }
+        Map<String, byte[]> dump = sections(r.stdout());
         if (dump.containsKey("built")) {
             LOG.info("{} - made initdb template {}/{}", node.name(), cacheDir, key);
         }
