@@ -92,8 +92,9 @@ public final class Benchmark {
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         }
-        if (args.length == 2 && args[0].equals(ZONKY_CHILD)) {
-            Fixtures.zonkyChild(Integer.parseInt(args[1]));
+        if (args.length == 3 && args[0].equals(ZONKY_CHILD)) {
+            Fixtures.zonkyChild(Integer.parseInt(args[1]), args[2].equals("-") ? Optional.empty()
+                    : Optional.of(Path.of(args[2])));
             return;
         }
         int sizeMb = 1024;
@@ -212,8 +213,8 @@ public final class Benchmark {
 
     private double[] library(PgInstallation pg, Optional<String> osUser, boolean pgbench) throws Exception {
         double[] r = new double[9];
-        // fsync on, as in the shell half: the comparison is about the procedure, not the setting
-        try (LocalCluster c = LocalCluster.builder().installation(pg).fsync(true).build().start()) {
+        // fsync on and on disk, as in the shell half: the comparison is about the procedure
+        try (LocalCluster c = LocalCluster.builder().installation(pg).fsync(true).tmpfs(false).build().start()) {
             r[0] = ms(c.reports().get(0).total());
             progress("deploy primary", r[0]);
             List<Double> adds = new ArrayList<>();
@@ -496,9 +497,11 @@ public final class Benchmark {
      */
     private static final class Fixtures {
         /** One line: medians in ms (NaN: not measured), and what it is compared with. */
-        private record FixtureRow(String fixture, String binaries, double readyMs, double closeMs, String note) {
+        private record FixtureRow(String fixture, String binaries, String dataOn, double readyMs, double closeMs,
+                                  String note) {
         }
 
+        private static final Path SHM = Path.of("/dev/shm");
         private final PgInstallation system;
         private final CommandExecutor local;
         private final Optional<String> osUser;
@@ -515,21 +518,33 @@ public final class Benchmark {
 
         void run() throws Exception {
             Optional<PgInstallation> embedded = PgBinaries.embedded();
+            boolean shm = isTmpfs(SHM);
+            String shmLabel = "tmpfs " + SHM;
+            String tmpLabel = store(Path.of(System.getProperty("java.io.tmpdir")));
             if (embedded.isPresent()) {
                 String bins = "embedded " + version(embedded.get());
-                double[] primaryOnly = localClusters(embedded.get(), bins, 0);
-                localClusters(embedded.get(), bins, 1);
-                localClusters(embedded.get(), bins, 2);
-                double[] zonky = zonky(bins);
-                rows.add(new FixtureRow("LocalCluster primary only / zonky", bins, primaryOnly[0] / zonky[0],
-                        primaryOnly[1] / zonky[1], "ratio of the medians above"));
+                String defaultOn = defaultBase();
+                double[] primaryOnly = localClusters(embedded.get(), bins, 0, true, defaultOn);
+                localClusters(embedded.get(), bins, 1, true, defaultOn);
+                localClusters(embedded.get(), bins, 2, true, defaultOn);
+                double[] zonky = zonky(bins, Optional.empty(), tmpLabel);
+                ratio("LocalCluster primary only / zonky", bins, "(defaults)", primaryOnly, zonky,
+                        "each fixture where it puts its data by default");
+                if (shm && !defaultOn.equals(tmpLabel)) {
+                    double[] onDisk = localClusters(embedded.get(), bins, 0, false, tmpLabel);
+                    localClusters(embedded.get(), bins, 1, false, tmpLabel);
+                    ratio("LocalCluster primary only / zonky", bins, tmpLabel, onDisk, zonky, "both on the same disk");
+                    double[] zonkyShm = zonky(bins, Optional.of(SHM), shmLabel);
+                    ratio("LocalCluster primary only / zonky", bins, shmLabel, primaryOnly, zonkyShm,
+                            "both in memory");
+                }
             } else {
                 notes.add("zonky comparison skipped: the embedded binaries are not on the class path");
             }
             if (embedded.isEmpty() || !embedded.get().binDir().equals(system.binDir())) {
                 String bins = "system " + version(system);
                 for (int n = 0; n <= 2; n++) {
-                    localClusters(system, bins, n);
+                    localClusters(system, bins, n, true, defaultBase());
                 }
                 coldStart(system, bins);
             }
@@ -537,15 +552,15 @@ public final class Benchmark {
             if (polarHome == null || polarHome.isBlank()) {
                 notes.add("PolarDB deployPrimary skipped: POLARDB_HOME is not set");
             } else {
-                polarDb(PgInstallation.at(Path.of(polarHome, "bin")));
+                polarDb(PgInstallation.at(Path.of(polarHome, "bin")), tmpLabel);
             }
         }
 
         /** Starts and closes LocalClusters: {median ready, median close} in ms. */
-        private double[] localClusters(PgInstallation pg, String bins, int standbys) {
+        private double[] localClusters(PgInstallation pg, String bins, int standbys, boolean tmpfs, String dataOn) {
             String what = "LocalCluster primary" + (standbys == 0 ? " only" : " + " + standbys + " standby"
                     + (standbys > 1 ? "s" : ""));
-            LocalCluster.Builder b = LocalCluster.builder().installation(pg).standbys(standbys);
+            LocalCluster.Builder b = LocalCluster.builder().installation(pg).standbys(standbys).tmpfs(tmpfs);
             b.build().start().close(); // warm-up: JIT, and the template if this binaries version has none yet
             List<Double> ready = new ArrayList<>();
             List<Double> close = new ArrayList<>();
@@ -557,8 +572,42 @@ public final class Benchmark {
                 c.close();
                 close.add((System.nanoTime() - t1) / 1e6);
             }
-            return add(what, bins, ready, close, "start() returned: every node answers"
+            return add(what, bins, dataOn, ready, close, "start() returned: every node answers"
                     + (standbys > 0 ? ", standbys stream, canary row read" : ""));
+        }
+
+        private void ratio(String what, String bins, String dataOn, double[] a, double[] b, String note) {
+            rows.add(new FixtureRow(what, bins, dataOn, a[0] / b[0], a[1] / b[1], "ratio of the medians: " + note));
+        }
+
+        /** Where a LocalCluster puts its base directory by default here (LocalCluster.Builder.tmpfs). */
+        private static String defaultBase() {
+            return isTmpfs(SHM) && freeGiB(SHM) >= 4 ? "tmpfs " + SHM
+                    : store(Path.of(System.getProperty("java.io.tmpdir")));
+        }
+
+        private static boolean isTmpfs(Path p) {
+            try {
+                return Files.isDirectory(p) && "tmpfs".equals(Files.getFileStore(p).type());
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
+        private static long freeGiB(Path p) {
+            try {
+                return Files.getFileStore(p).getUsableSpace() >> 30;
+            } catch (IOException e) {
+                return 0;
+            }
+        }
+
+        private static String store(Path p) {
+            try {
+                return Files.getFileStore(p).type() + " " + p;
+            } catch (IOException e) {
+                return p.toString();
+            }
         }
 
         /** The first start with an empty template cache: the template is made on the way. */
@@ -571,44 +620,48 @@ public final class Benchmark {
                         .start();
                 double ready = (System.nanoTime() - t0) / 1e6;
                 c.close();
-                rows.add(new FixtureRow("LocalCluster primary only, empty cache", bins, ready, Double.NaN,
-                        "once: the initdb template is made on the way"));
+                rows.add(new FixtureRow("LocalCluster primary only, empty cache", bins, defaultBase(), ready,
+                        Double.NaN, "once: the initdb template is made on the way"));
                 progress("LocalCluster, template made", ready);
             } finally {
                 local.execute(Command.of("rm", "-rf", "--", dir.toString()).withTimeout(Duration.ofMinutes(1)));
             }
         }
 
-        private double[] zonky(String bins) throws Exception {
+        /** zonky's EmbeddedPostgres, its data in {@code java.io.tmpdir} (its default) or under {@code dataParent}. */
+        private double[] zonky(String bins, Optional<Path> dataParent, String dataOn) throws Exception {
             List<Double> ready = new ArrayList<>();
             List<Double> close = new ArrayList<>();
             if (osUser.isEmpty()) {
-                for (double[] sample : zonkyRuns(reps)) {
+                for (double[] sample : zonkyRuns(reps, dataParent)) {
                     ready.add(sample[0]);
                     close.add(sample[1]);
                 }
             } else {
-                zonkyAsServerUser(osUser.get(), ready, close);
-                notes.add("zonky ran in a child JVM as " + osUser.get() + " (PostgreSQL refuses root; zonky runs its "
-                        + "commands as the JVM's user); start and close are timed inside that JVM, after a warm-up");
+                zonkyAsServerUser(osUser.get(), dataParent, ready, close);
+                if (notes.stream().noneMatch(n -> n.startsWith("zonky ran"))) {
+                    notes.add("zonky ran in a child JVM as " + osUser.get() + " (PostgreSQL refuses root; zonky runs "
+                            + "its commands as the JVM's user); start and close are timed inside that JVM, after a "
+                            + "warm-up");
+                }
             }
-            return add("zonky EmbeddedPostgres (one node)", bins, ready, close,
+            return add("zonky EmbeddedPostgres (one node)", bins, dataOn, ready, close,
                     "start() returned: initdb, pg_ctl start -w, SELECT 1");
         }
 
         /** Child mode: warm-up, then {@code reps} start/close cycles, one line each: ready and close in ms. */
-        static void zonkyChild(int reps) throws IOException {
-            for (double[] sample : zonkyRuns(reps)) {
+        static void zonkyChild(int reps, Optional<Path> dataParent) throws IOException {
+            for (double[] sample : zonkyRuns(reps, dataParent)) {
                 System.out.printf(Locale.ROOT, "zonky %.3f %.3f%n", sample[0], sample[1]);
             }
         }
 
-        private static List<double[]> zonkyRuns(int reps) throws IOException {
-            EmbeddedPostgres.builder().start().close();
+        private static List<double[]> zonkyRuns(int reps, Optional<Path> dataParent) throws IOException {
+            zonkyBuilder(dataParent).start().close();
             List<double[]> out = new ArrayList<>();
             for (int i = 0; i < reps; i++) {
                 long t0 = System.nanoTime();
-                EmbeddedPostgres pg = EmbeddedPostgres.builder().start();
+                EmbeddedPostgres pg = zonkyBuilder(dataParent).start();
                 double ready = (System.nanoTime() - t0) / 1e6;
                 long t1 = System.nanoTime();
                 pg.close();
@@ -617,8 +670,18 @@ public final class Benchmark {
             return out;
         }
 
+        /** Its defaults, or a fresh data directory under {@code dataParent} (deleted on close, as by default). */
+        private static EmbeddedPostgres.Builder zonkyBuilder(Optional<Path> dataParent) throws IOException {
+            EmbeddedPostgres.Builder b = EmbeddedPostgres.builder();
+            if (dataParent.isPresent()) {
+                b.setDataDirectory(Files.createTempDirectory(dataParent.get(), "zonky-")).setCleanDataDirectory(true);
+            }
+            return b;
+        }
+
         /** The same loop in a child JVM as the server user, on a copy of this class path that user can read. */
-        private void zonkyAsServerUser(String user, List<Double> ready, List<Double> close) throws Exception {
+        private void zonkyAsServerUser(String user, Optional<Path> dataParent, List<Double> ready, List<Double> close)
+                throws Exception {
             Path dir = Files.createTempDirectory("polarscale-bench-zonky-");
             try {
                 List<String> cp = new ArrayList<>();
@@ -637,7 +700,7 @@ public final class Benchmark {
                 String java = ProcessHandle.current().info().command().orElse("java");
                 Command child = Command.of(java, "-cp", String.join(":", cp), "-Djava.io.tmpdir=" + dir.resolve("tmp"),
                                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", Benchmark.class.getName(), ZONKY_CHILD,
-                                Integer.toString(reps))
+                                Integer.toString(reps), dataParent.map(Path::toString).orElse("-"))
                         .asUser(user).withWorkingDirectory(dir.resolve("tmp")).withTimeout(Duration.ofMinutes(10));
                 for (String line : local.run(child).stdout().lines().toList()) {
                     String[] f = line.trim().split(" ");
@@ -677,7 +740,7 @@ public final class Benchmark {
          * PolarDB: {@code ClusterScaler.deployPrimary()} (local-file-system mode, the template cache
          * in {@code PgBinaries.cacheDirectory()}) against the tutorial's commands A3-A10 by hand.
          */
-        private void polarDb(PgInstallation polar) throws Exception {
+        private void polarDb(PgInstallation polar, String dataOn) throws Exception {
             String bins = "PolarDB " + version(polar);
             String user = osUser.orElseGet(() -> OsUsers.whoami(local));
             Path cache = PgBinaries.cacheDirectory().resolve("templates");
@@ -685,7 +748,7 @@ public final class Benchmark {
             Files.setPosixFilePermissions(coldCache, PosixFilePermissions.fromString("rwx--x--x"));
             try {
                 double cold = polarDeploy(polar, user, coldCache.resolve("t"));
-                rows.add(new FixtureRow("PolarDB deployPrimary, empty cache", bins, cold, Double.NaN,
+                rows.add(new FixtureRow("PolarDB deployPrimary, empty cache", bins, dataOn, cold, Double.NaN,
                         "once: the initdb template (1 GiB WAL segment) is made on the way"));
                 progress("PolarDB deployPrimary, template made", cold);
             } finally {
@@ -696,17 +759,17 @@ public final class Benchmark {
             for (int i = 0; i < reps; i++) {
                 lib.add(polarDeploy(polar, user, cache));
             }
-            double libMedian = add("PolarDB deployPrimary", bins, lib, List.of(), "call returned: initdb (template), "
-                    + "polar-initdb.sh, config, start, repl role, hba, registry, verify")[0];
+            double libMedian = add("PolarDB deployPrimary", bins, dataOn, lib, List.of(), "call returned: initdb "
+                    + "(template), polar-initdb.sh, config, start, repl role, hba, registry, verify")[0];
             handRun(polar, user); // warm-up
             List<Double> shell = new ArrayList<>();
             for (int i = 0; i < reps; i++) {
                 shell.add(handRun(polar, user));
             }
-            double shellMedian = add("PolarDB hand-run commands", bins, shell, List.of(),
+            double shellMedian = add("PolarDB hand-run commands", bins, dataOn, shell, List.of(),
                     "bash: initdb, polar-initdb.sh, append config, pg_ctl start -w, psql SELECT version()")[0];
-            rows.add(new FixtureRow("PolarDB deployPrimary / hand-run", bins, libMedian / shellMedian, Double.NaN,
-                    "ratio of the medians above"));
+            rows.add(new FixtureRow("PolarDB deployPrimary / hand-run", bins, dataOn, libMedian / shellMedian,
+                    Double.NaN, "ratio of the medians above"));
         }
 
         /** One deploy in a fresh base directory: the report's total in ms; then stopped and deleted. */
@@ -770,13 +833,14 @@ public final class Benchmark {
         }
 
         /** Adds a row of medians and a note with every sample; returns {ready, close} medians. */
-        private double[] add(String what, String bins, List<Double> ready, List<Double> close, String note) {
+        private double[] add(String what, String bins, String dataOn, List<Double> ready, List<Double> close,
+                             String note) {
             double r = median(ready);
             double c = close.isEmpty() ? Double.NaN : median(close);
-            rows.add(new FixtureRow(what, bins, r, c, note));
-            notes.add(String.format(Locale.ROOT, "%s (%s): ready %s ms%s", what, bins, samples(ready),
+            rows.add(new FixtureRow(what, bins, dataOn, r, c, note));
+            notes.add(String.format(Locale.ROOT, "%s (%s, %s): ready %s ms%s", what, bins, dataOn, samples(ready),
                     close.isEmpty() ? "" : "; close " + samples(close) + " ms"));
-            progress(what + ", " + bins, r);
+            progress(what + ", " + bins + ", " + dataOn, r);
             return new double[]{r, c};
         }
 
@@ -793,13 +857,13 @@ public final class Benchmark {
 
         void print() {
             System.out.println();
-            String fmt = "%-42s %-18s %10s %10s  %s%n";
-            System.out.printf(fmt, "fixture (median of " + reps + ")", "binaries", "ready ms", "close ms",
+            String fmt = "%-40s %-16s %-16s %9s %9s  %s%n";
+            System.out.printf(fmt, "fixture (median of " + reps + ")", "binaries", "data on", "ready ms", "close ms",
                     "what is timed");
             for (FixtureRow r : rows) {
                 boolean ratio = r.fixture().contains(" / ");
-                System.out.printf(fmt, r.fixture(), r.binaries(), ratio ? ratio(r.readyMs()) : num(r.readyMs()),
-                        ratio ? ratio(r.closeMs()) : num(r.closeMs()), r.note());
+                System.out.printf(fmt, r.fixture(), r.binaries(), r.dataOn(), ratio ? ratio(r.readyMs())
+                        : num(r.readyMs()), ratio ? ratio(r.closeMs()) : num(r.closeMs()), r.note());
             }
             System.out.println();
             for (String n : notes) {
@@ -808,9 +872,10 @@ public final class Benchmark {
         }
 
         void writeCsv(Path file) throws IOException {
-            StringBuilder sb = new StringBuilder("fixture,binaries,ready_ms,close_ms,note\n");
+            StringBuilder sb = new StringBuilder("fixture,binaries,data_on,ready_ms,close_ms,note\n");
             for (FixtureRow r : rows) {
                 sb.append(csvField(r.fixture())).append(',').append(csvField(r.binaries())).append(',')
+                        .append(csvField(r.dataOn())).append(',')
                         .append(num(r.readyMs())).append(',').append(num(r.closeMs())).append(',')
                         .append(csvField(r.note())).append('\n');
             }

@@ -58,14 +58,8 @@ public final class LocalCluster implements AutoCloseable {
 
     private enum State { NEW, RUNNING, CLOSED }
 
-    private final int initialStandbys;
+    private final LocalResources.Settings settings;
     private final boolean polarDb;
-    private final Path requestedBase;
-    private final PgInstallation installation;
-    private final ScaleListener listener;
-    private final Duration verifyTimeout;
-    private final Path templateCache;
-    private final boolean fsync;
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
     private volatile State state = State.NEW;
@@ -77,14 +71,9 @@ public final class LocalCluster implements AutoCloseable {
     private final List<OperationReport> reports = new CopyOnWriteArrayList<>();
 
     private LocalCluster(Builder b) {
-        this.initialStandbys = b.standbys;
+        this.settings = new LocalResources.Settings(b.standbys, b.polarDb, Optional.ofNullable(b.baseDirectory),
+                Optional.ofNullable(b.installation), b.listener, b.verifyTimeout, b.templateCache, b.fsync, b.tmpfs);
         this.polarDb = b.polarDb;
-        this.requestedBase = b.baseDirectory;
-        this.installation = b.installation;
-        this.listener = b.listener;
-        this.verifyTimeout = b.verifyTimeout;
-        this.templateCache = b.templateCache;
-        this.fsync = b.fsync;
     }
 
     public static Builder builder() {
@@ -108,17 +97,13 @@ public final class LocalCluster implements AutoCloseable {
             }
             state = State.RUNNING;
             shutdownHook = LocalResources.onShutdown(this::closeOnShutdown);
-            base = LocalResources.prepareBase(Optional.ofNullable(requestedBase));
-            ClusterSpec.Builder spec = ClusterSpec.builder()
-                    .primary(PRIMARY, HOST, LocalResources.freePort(HOST), base.path().resolve(PRIMARY))
-                    .verifyTimeout(verifyTimeout).listener(listener);
-            scaler = ClusterScaler.forCluster(LocalResources.finish(spec, installation, polarDb, base, templateCache)
-                    .build());
+            base = LocalResources.prepareBase(settings);
+            scaler = ClusterScaler.forCluster(LocalResources.spec(settings, PRIMARY, HOST, base));
             primary = scaler.primaryNode();
             nodes.attempting(primary);
             reports.add(scaler.deployPrimary());
-            LocalResources.fsync(primary, fsync);
-            for (int i = 1; i <= initialStandbys; i++) {
+            LocalResources.fsync(primary, settings.fsync());
+            for (int i = 1; i <= settings.standbys(); i++) {
                 add((polarDb ? "replica" : "standby") + i);
             }
         } catch (RuntimeException e) {
@@ -132,7 +117,7 @@ public final class LocalCluster implements AutoCloseable {
         } finally {
             lock.writeLock().unlock();
         }
-        LOG.info("local cluster - primary and {} standby(s) up in {} ms under {}", initialStandbys,
+        LOG.info("local cluster - primary and {} standby(s) up in {} ms under {}", settings.standbys(),
                 (System.nanoTime() - t0) / 1_000_000, base.path());
         return this;
     }
@@ -355,6 +340,7 @@ public final class LocalCluster implements AutoCloseable {
         private boolean polarDb;
         private Path templateCache = LocalResources.defaultTemplateCache();
         private boolean fsync;
+        private boolean tmpfs = true;
 
         private Builder() {
         }
@@ -438,6 +424,18 @@ public final class LocalCluster implements AutoCloseable {
          */
         public Builder fsync(boolean on) {
             this.fsync = on;
+            return this;
+        }
+
+        /**
+         * Whether the default base directory may be in memory: a fresh directory under
+         * {@code /dev/shm} when that is a tmpfs with at least 4 GiB free and this is not a PolarDB
+         * cluster (its WAL segments are 1 GiB), else under {@code java.io.tmpdir}; default
+         * {@code true}. Copying a data directory there takes a fraction of the time it takes on a
+         * disk. Ignored when {@link #baseDirectory} names one.
+         */
+        public Builder tmpfs(boolean allowed) {
+            this.tmpfs = allowed;
             return this;
         }
 

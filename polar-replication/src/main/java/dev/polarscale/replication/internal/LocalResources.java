@@ -12,12 +12,14 @@ import dev.polarscale.core.PgInstallation;
 import dev.polarscale.core.PolarException;
 import dev.polarscale.core.PostgresNode;
 import dev.polarscale.replication.ClusterSpec;
+import dev.polarscale.replication.ScaleListener;
 import dev.polarscale.storage.SharedStorage;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -45,15 +47,29 @@ public final class LocalResources {
     public record Base(Path path, boolean owned) {
     }
 
+    /** What a {@code LocalCluster.Builder} was given, frozen when the cluster is built. */
+    public record Settings(int standbys, boolean polarDb, Optional<Path> baseDirectory,
+                           Optional<PgInstallation> installation, ScaleListener listener, Duration verifyTimeout,
+                           Path templateCache, boolean fsync, boolean tmpfs) {
+    }
+
+    /** Free space {@code /dev/shm} must have to hold a local cluster's default base directory. */
+    static final long TMPFS_MIN_FREE = 4L << 30;
+
     /**
-     * A fresh temporary directory, the requested one created, or the requested one if it is empty.
-     * One the cluster creates gets mode 0711: the server OS user must traverse it, not list it.
+     * A fresh temporary directory (in {@code /dev/shm} where {@link Settings#tmpfs()} allows and
+     * it qualifies, see {@code LocalCluster.Builder.tmpfs}), the requested one created, or the
+     * requested one if it is empty. One the cluster creates gets mode 0711: the server OS user must
+     * traverse it, not list it.
      */
-    public static Base prepareBase(Optional<Path> requested) {
+    public static Base prepareBase(Settings settings) {
+        Optional<Path> requested = settings.baseDirectory();
         try {
             if (requested.isEmpty() || Files.notExists(requested.get())) {
-                Path b = requested.isEmpty() ? Files.createTempDirectory("polarscale-local-")
-                        : Files.createDirectories(requested.get());
+                Optional<Path> shm = settings.tmpfs() && !settings.polarDb() ? memoryBacked() : Optional.empty();
+                Path b = requested.isPresent() ? Files.createDirectories(requested.get())
+                        : shm.isPresent() ? Files.createTempDirectory(shm.get(), "polarscale-local-")
+                        : Files.createTempDirectory("polarscale-local-");
                 Files.setPosixFilePermissions(b, PosixFilePermissions.fromString("rwx--x--x"));
                 return new Base(b, true);
             }
@@ -68,6 +84,27 @@ public final class LocalResources {
         }
     }
 
+    /** {@code /dev/shm} if it is a tmpfs with {@link #TMPFS_MIN_FREE} free (a container's 64 MiB does not qualify). */
+    static Optional<Path> memoryBacked() {
+        Path shm = Path.of("/dev/shm");
+        try {
+            FileStore store = Files.getFileStore(shm);
+            return Files.isDirectory(shm) && Files.isWritable(shm) && "tmpfs".equals(store.type())
+                    && store.getUsableSpace() >= TMPFS_MIN_FREE ? Optional.of(shm) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The spec of a local cluster's primary: a free port on {@code host}, in {@code <base>/<name>}. */
+    public static ClusterSpec spec(Settings settings, String name, String host, Base base) {
+        ClusterSpec.Builder spec = ClusterSpec.builder()
+                .primary(name, host, freePort(host), base.path().resolve(name))
+                .verifyTimeout(settings.verifyTimeout()).listener(settings.listener());
+        return finish(spec, settings.installation().orElse(null), settings.polarDb(), base, settings.templateCache())
+                .build();
+    }
+
     /** The machine-wide template cache: {@code <PgBinaries.cacheDirectory()>/templates}. */
     public static Path defaultTemplateCache() {
         return PgBinaries.cacheDirectory().resolve("templates");
@@ -78,8 +115,8 @@ public final class LocalResources {
      * PolarDB replica's configuration), and for PolarDB shared storage in local-file-system mode
      * under the base directory.
      */
-    public static ClusterSpec.Builder finish(ClusterSpec.Builder spec, PgInstallation installation, boolean polarDb,
-                                             Base base, Path templateCache) {
+    private static ClusterSpec.Builder finish(ClusterSpec.Builder spec, PgInstallation installation, boolean polarDb,
+                                              Base base, Path templateCache) {
         if (installation != null) {
             spec.installation(installation);
         }
