@@ -365,7 +365,7 @@ public final class Benchmark {
                             .filter(l -> l.startsWith("pg_basebackup:") || l.contains("ERROR")).findFirst()
                             .orElse(failed.toString());
                     progress("add 4 nodes in parallel: FAILED", Double.NaN);
-                    notes.add("shell, 4 parallel adds FAILED (" + why.strip() + "); the library's adds did not");
+                    notes.add("shell, 4 parallel adds FAILED (" + why.strip() + ")");
                 }
                 for (int i = 2; i <= 4; i++) {
                     bestEffort(removeScript("par" + i));
