@@ -7,12 +7,19 @@ import dev.polarscale.core.OsUsers;
 import dev.polarscale.core.PgBinaries;
 import dev.polarscale.core.PgInstallation;
 import dev.polarscale.core.ShellQuoting;
+import dev.polarscale.core.PostgresNode;
+import dev.polarscale.replication.ClusterScaler;
+import dev.polarscale.replication.ClusterSpec;
 import dev.polarscale.replication.LocalCluster;
 import dev.polarscale.replication.OperationReport;
+import dev.polarscale.storage.SharedStorage;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -27,9 +34,11 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -57,14 +66,22 @@ public final class Benchmark {
     private final int reps;
     private final int commits;
     private final Path csv;
+    private final int fixtureReps;
+    private final boolean scaling;
+    private final boolean fixtures;
     private final List<Row> rows = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
+    private static final String ZONKY_CHILD = "--zonky-child";
 
-    private Benchmark(int sizeMb, int reps, int commits, Path csv) {
+    private Benchmark(int sizeMb, int reps, int commits, Path csv, int fixtureReps, boolean scaling,
+                      boolean fixtures) {
         this.sizeMb = sizeMb;
         this.reps = reps;
         this.commits = commits;
         this.csv = csv;
+        this.fixtureReps = fixtureReps;
+        this.scaling = scaling;
+        this.fixtures = fixtures;
     }
 
     /** One line of the result: the same step by both, in milliseconds (NaN: not measured). */
@@ -75,9 +92,17 @@ public final class Benchmark {
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         }
+        if (args.length == 3 && args[0].equals(ZONKY_CHILD)) {
+            Fixtures.zonkyChild(Integer.parseInt(args[1]), args[2].equals("-") ? Optional.empty()
+                    : Optional.of(Path.of(args[2])));
+            return;
+        }
         int sizeMb = 1024;
         int reps = 3;
         int commits = 200;
+        int fixtureReps = 5;
+        boolean scaling = true;
+        boolean fixtures = true;
         Path out = Path.of("target", "benchmark.csv");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -85,12 +110,19 @@ public final class Benchmark {
                 case "--size-mb" -> sizeMb = positive(args, ++i, 1);
                 case "--reps" -> reps = positive(args, ++i, 1);
                 case "--commits" -> commits = positive(args, ++i, 200);
+                case "--fixture-reps" -> fixtureReps = positive(args, ++i, 1);
+                case "--fixtures-only" -> scaling = false;
+                case "--no-fixtures" -> fixtures = false;
                 case "--out" -> out = Path.of(value(args, ++i));
                 default -> throw new IllegalArgumentException("unknown option '" + args[i]
-                        + "'; options: --quick, --size-mb N, --reps N, --commits N (>= 200), --out FILE");
+                        + "'; options: --quick, --size-mb N, --reps N, --commits N (>= 200), --fixture-reps N, "
+                        + "--fixtures-only, --no-fixtures, --out FILE");
             }
         }
-        new Benchmark(sizeMb, reps, commits, out).run();
+        if (!scaling && !fixtures) {
+            throw new IllegalArgumentException("--fixtures-only and --no-fixtures leave nothing to measure");
+        }
+        new Benchmark(sizeMb, reps, commits, out, fixtureReps, scaling, fixtures).run();
     }
 
     private void run() throws Exception {
@@ -104,6 +136,19 @@ public final class Benchmark {
         System.out.printf("PolarScale benchmark, %s, %d cores, binaries %s, servers as OS user %s%n",
                 ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME), Runtime.getRuntime()
                         .availableProcessors(), pg.binDir(), osUser.orElse(System.getProperty("user.name")));
+        if (fixtures) {
+            System.out.printf("fixtures: %d timed start(s) and close(s) each, after one warm-up%n%n", fixtureReps);
+            Fixtures f = new Fixtures(pg, local, osUser, fixtureReps);
+            f.run();
+            f.print();
+            f.writeCsv(fixtureCsv());
+            if (!scaling) {
+                System.out.printf("%nTotal benchmark time %.0f s; CSV: %s%n", (System.nanoTime() - t0) / 1e9,
+                        fixtureCsv().toAbsolutePath());
+                return;
+            }
+            System.out.println();
+        }
         System.out.printf("large database: ~%d MB by %s; %d commits for the lag; %d repetition(s)%n%n",
                 sizeMb, load, commits, reps);
 
@@ -137,7 +182,7 @@ public final class Benchmark {
                 "add 1 node (~" + sizeMb + " MB db)",
         };
         String[] stepNotes = {
-                "lib: initdb, conf, hba, start, repl role, registry, verify",
+                "lib: initdb template copy, conf, hba, start, repl role, registry, verify",
                 "call -> answers, slot active (lib also: streaming + canary row)",
                 "sum of 4 adds one after another",
                 "wall clock; lib serialises them on the cluster lock",
@@ -152,15 +197,24 @@ public final class Benchmark {
         }
         print();
         writeCsv();
-        System.out.printf("%nTotal benchmark time %.0f s; CSV: %s%n", (System.nanoTime() - t0) / 1e9,
-                csv.toAbsolutePath());
+        System.out.printf("%nTotal benchmark time %.0f s; CSV: %s%s%n", (System.nanoTime() - t0) / 1e9,
+                csv.toAbsolutePath(), fixtures ? ", " + fixtureCsv().toAbsolutePath() : "");
+    }
+
+    /** The fixture table's CSV next to the main one: {@code benchmark.csv} gives {@code benchmark-fixtures.csv}. */
+    private Path fixtureCsv() {
+        String name = csv.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String fixtureName = dot > 0 ? name.substring(0, dot) + "-fixtures" + name.substring(dot) : name + "-fixtures";
+        return csv.resolveSibling(fixtureName);
     }
 
     // ------------------------------------------------------------------ library
 
     private double[] library(PgInstallation pg, Optional<String> osUser, boolean pgbench) throws Exception {
         double[] r = new double[9];
-        try (LocalCluster c = LocalCluster.builder().installation(pg).build().start()) {
+        // fsync on and on disk, as in the shell half: the comparison is about the procedure
+        try (LocalCluster c = LocalCluster.builder().installation(pg).fsync(true).tmpfs(false).build().start()) {
             r[0] = ms(c.reports().get(0).total());
             progress("deploy primary", r[0]);
             List<Double> adds = new ArrayList<>();
@@ -185,14 +239,22 @@ public final class Benchmark {
             }
 
             List<OperationReport> parallel = new ArrayList<>();
-            r[3] = parallel(4, i -> {
-                OperationReport rep = c.addStandby("par" + i);
-                synchronized (parallel) {
-                    parallel.add(rep);
+            List<String> failed = new ArrayList<>();
+            double wall = parallel(4, i -> {
+                try {
+                    OperationReport rep = c.addStandby("par" + i);
+                    synchronized (parallel) {
+                        parallel.add(rep);
+                    }
+                } catch (RuntimeException e) {
+                    synchronized (parallel) {
+                        failed.add("par" + i + ": " + e.getMessage());
+                    }
                 }
                 return null;
             });
-            progress("add 4 nodes in parallel", r[3]);
+            r[3] = failed.isEmpty() ? wall : Double.NaN;
+            progress("add 4 nodes in parallel" + (failed.isEmpty() ? "" : ": " + failed.size() + " FAILED"), r[3]);
             StringBuilder waits = new StringBuilder();
             for (OperationReport rep : parallel) {
                 double steps = rep.steps().stream().mapToDouble(s -> ms(s.took())).sum();
@@ -200,8 +262,17 @@ public final class Benchmark {
                         rep.operation(), ms(rep.total()), steps));
             }
             notes.add("library, 4 parallel adds (the rest of each total is waiting for the cluster lock):" + waits);
+            if (!failed.isEmpty()) {
+                notes.add("library, 4 parallel adds: " + failed.size() + " FAILED (undone by the scaler): "
+                        + String.join("; ", failed));
+            }
             for (int i = 2; i <= 4; i++) {
-                c.removeNode("par" + i);
+                if (c.standbyNames().contains("par" + i)) {
+                    c.removeNode("par" + i);
+                }
+            }
+            if (!c.standbyNames().contains("par1")) {
+                c.addStandby("par1"); // the lag below needs one standby
             }
 
             double[] lag = lag(() -> connect(c.jdbcUrl(), c.username(), c.password()),
@@ -294,7 +365,7 @@ public final class Benchmark {
                             .filter(l -> l.startsWith("pg_basebackup:") || l.contains("ERROR")).findFirst()
                             .orElse(failed.toString());
                     progress("add 4 nodes in parallel: FAILED", Double.NaN);
-                    notes.add("shell, 4 parallel adds FAILED (" + why.strip() + "); the library's adds did not");
+                    notes.add("shell, 4 parallel adds FAILED (" + why.strip() + ")");
                 }
                 for (int i = 2; i <= 4; i++) {
                     bestEffort(removeScript("par" + i));
@@ -428,6 +499,412 @@ public final class Benchmark {
             local.execute(osUser.map(stop::asUser).orElse(stop));
             local.execute(Command.of("rm", "-rf", "--", base.toString()).withTimeout(Duration.ofMinutes(2)));
             base = null;
+        }
+    }
+
+    // ------------------------------------------------------------------ fixtures
+
+    /**
+     * Fixture start-up, the way integration tests compare fixtures: {@link LocalCluster} with 0, 1
+     * and 2 standbys against zonky's {@code EmbeddedPostgres} (one node) on the same binaries (the
+     * embedded ones: zonky's own archive, which {@code PgBinaries.embedded()} extracts as well), then
+     * on the system's binaries; and with {@code POLARDB_HOME}, the PolarDB {@code deployPrimary}
+     * against the tutorial's hand-run commands. Each is started and closed {@code reps} times after
+     * one untimed warm-up; the table shows medians, the notes every sample.
+     */
+    private static final class Fixtures {
+        /** One line: medians in ms (NaN: not measured), and what it is compared with. */
+        private record FixtureRow(String fixture, String binaries, String dataOn, double readyMs, double closeMs,
+                                  String note) {
+        }
+
+        private static final Path SHM = Path.of("/dev/shm");
+        private final PgInstallation system;
+        private final CommandExecutor local;
+        private final Optional<String> osUser;
+        private final int reps;
+        private final List<FixtureRow> rows = new ArrayList<>();
+        private final List<String> notes = new ArrayList<>();
+
+        Fixtures(PgInstallation system, CommandExecutor local, Optional<String> osUser, int reps) {
+            this.system = system;
+            this.local = local;
+            this.osUser = osUser;
+            this.reps = reps;
+        }
+
+        void run() throws Exception {
+            Optional<PgInstallation> embedded = PgBinaries.embedded();
+            boolean shm = isTmpfs(SHM);
+            String shmLabel = "tmpfs " + SHM;
+            String tmpLabel = store(Path.of(System.getProperty("java.io.tmpdir")));
+            if (embedded.isPresent()) {
+                String bins = "embedded " + version(embedded.get());
+                String defaultOn = defaultBase();
+                double[] primaryOnly = localClusters(embedded.get(), bins, 0, true, defaultOn);
+                localClusters(embedded.get(), bins, 1, true, defaultOn);
+                localClusters(embedded.get(), bins, 2, true, defaultOn);
+                double[] zonky = zonky(bins, Optional.empty(), tmpLabel);
+                ratio("LocalCluster primary only / zonky", bins, "(defaults)", primaryOnly, zonky,
+                        "each fixture where it puts its data by default");
+                if (shm && !defaultOn.equals(tmpLabel)) {
+                    double[] onDisk = localClusters(embedded.get(), bins, 0, false, tmpLabel);
+                    localClusters(embedded.get(), bins, 1, false, tmpLabel);
+                    ratio("LocalCluster primary only / zonky", bins, tmpLabel, onDisk, zonky, "both on the same disk");
+                    double[] zonkyShm = zonky(bins, Optional.of(SHM), shmLabel);
+                    ratio("LocalCluster primary only / zonky", bins, shmLabel, primaryOnly, zonkyShm,
+                            "both in memory");
+                }
+            } else {
+                notes.add("zonky comparison skipped: the embedded binaries are not on the class path");
+            }
+            if (embedded.isEmpty() || !embedded.get().binDir().equals(system.binDir())) {
+                String bins = "system " + version(system);
+                for (int n = 0; n <= 2; n++) {
+                    localClusters(system, bins, n, true, defaultBase());
+                }
+                coldStart(system, bins);
+            }
+            String polarHome = System.getenv("POLARDB_HOME");
+            if (polarHome == null || polarHome.isBlank()) {
+                notes.add("PolarDB deployPrimary skipped: POLARDB_HOME is not set");
+            } else {
+                polarDb(PgInstallation.at(Path.of(polarHome, "bin")), tmpLabel);
+            }
+        }
+
+        /** Starts and closes LocalClusters: {median ready, median close} in ms. */
+        private double[] localClusters(PgInstallation pg, String bins, int standbys, boolean tmpfs, String dataOn) {
+            String what = "LocalCluster primary" + (standbys == 0 ? " only" : " + " + standbys + " standby"
+                    + (standbys > 1 ? "s" : ""));
+            LocalCluster.Builder b = LocalCluster.builder().installation(pg).standbys(standbys).tmpfs(tmpfs);
+            b.build().start().close(); // warm-up: JIT, and the template if this binaries version has none yet
+            List<Double> ready = new ArrayList<>();
+            List<Double> close = new ArrayList<>();
+            for (int i = 0; i < reps; i++) {
+                long t0 = System.nanoTime();
+                LocalCluster c = b.build().start();
+                ready.add((System.nanoTime() - t0) / 1e6);
+                long t1 = System.nanoTime();
+                c.close();
+                close.add((System.nanoTime() - t1) / 1e6);
+            }
+            return add(what, bins, dataOn, ready, close, "start() returned: every node answers"
+                    + (standbys > 0 ? ", standbys stream, canary row read" : ""));
+        }
+
+        private void ratio(String what, String bins, String dataOn, double[] a, double[] b, String note) {
+            rows.add(new FixtureRow(what, bins, dataOn, a[0] / b[0], a[1] / b[1], "ratio of the medians: " + note));
+        }
+
+        /** Where a LocalCluster puts its base directory by default here (LocalCluster.Builder.tmpfs). */
+        private static String defaultBase() {
+            return isTmpfs(SHM) && freeGiB(SHM) >= 4 ? "tmpfs " + SHM
+                    : store(Path.of(System.getProperty("java.io.tmpdir")));
+        }
+
+        private static boolean isTmpfs(Path p) {
+            try {
+                return Files.isDirectory(p) && "tmpfs".equals(Files.getFileStore(p).type());
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
+        private static long freeGiB(Path p) {
+            try {
+                return Files.getFileStore(p).getUsableSpace() >> 30;
+            } catch (IOException e) {
+                return 0;
+            }
+        }
+
+        private static String store(Path p) {
+            try {
+                return Files.getFileStore(p).type() + " " + p;
+            } catch (IOException e) {
+                return p.toString();
+            }
+        }
+
+        /** The first start with an empty template cache: the template is made on the way. */
+        private void coldStart(PgInstallation pg, String bins) throws IOException {
+            Path dir = Files.createTempDirectory("polarscale-bench-templates-");
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+            try {
+                long t0 = System.nanoTime();
+                LocalCluster c = LocalCluster.builder().installation(pg).templateCache(dir.resolve("t")).build()
+                        .start();
+                double ready = (System.nanoTime() - t0) / 1e6;
+                c.close();
+                rows.add(new FixtureRow("LocalCluster primary only, empty cache", bins, defaultBase(), ready,
+                        Double.NaN, "once: the initdb template is made on the way"));
+                progress("LocalCluster, template made", ready);
+            } finally {
+                local.execute(Command.of("rm", "-rf", "--", dir.toString()).withTimeout(Duration.ofMinutes(1)));
+            }
+        }
+
+        /** zonky's EmbeddedPostgres, its data in {@code java.io.tmpdir} (its default) or under {@code dataParent}. */
+        private double[] zonky(String bins, Optional<Path> dataParent, String dataOn) throws Exception {
+            List<Double> ready = new ArrayList<>();
+            List<Double> close = new ArrayList<>();
+            if (osUser.isEmpty()) {
+                for (double[] sample : zonkyRuns(reps, dataParent)) {
+                    ready.add(sample[0]);
+                    close.add(sample[1]);
+                }
+            } else {
+                zonkyAsServerUser(osUser.get(), dataParent, ready, close);
+                if (notes.stream().noneMatch(n -> n.startsWith("zonky ran"))) {
+                    notes.add("zonky ran in a child JVM as " + osUser.get() + " (PostgreSQL refuses root; zonky runs "
+                            + "its commands as the JVM's user); start and close are timed inside that JVM, after a "
+                            + "warm-up");
+                }
+            }
+            return add("zonky EmbeddedPostgres (one node)", bins, dataOn, ready, close,
+                    "start() returned: initdb, pg_ctl start -w, SELECT 1");
+        }
+
+        /** Child mode: warm-up, then {@code reps} start/close cycles, one line each: ready and close in ms. */
+        static void zonkyChild(int reps, Optional<Path> dataParent) throws IOException {
+            for (double[] sample : zonkyRuns(reps, dataParent)) {
+                System.out.printf(Locale.ROOT, "zonky %.3f %.3f%n", sample[0], sample[1]);
+            }
+        }
+
+        private static List<double[]> zonkyRuns(int reps, Optional<Path> dataParent) throws IOException {
+            zonkyBuilder(dataParent).start().close();
+            List<double[]> out = new ArrayList<>();
+            for (int i = 0; i < reps; i++) {
+                long t0 = System.nanoTime();
+                EmbeddedPostgres pg = zonkyBuilder(dataParent).start();
+                double ready = (System.nanoTime() - t0) / 1e6;
+                long t1 = System.nanoTime();
+                pg.close();
+                out.add(new double[]{ready, (System.nanoTime() - t1) / 1e6});
+            }
+            return out;
+        }
+
+        /** Its defaults, or a fresh data directory under {@code dataParent} (deleted on close, as by default). */
+        private static EmbeddedPostgres.Builder zonkyBuilder(Optional<Path> dataParent) throws IOException {
+            EmbeddedPostgres.Builder b = EmbeddedPostgres.builder();
+            if (dataParent.isPresent()) {
+                b.setDataDirectory(Files.createTempDirectory(dataParent.get(), "zonky-")).setCleanDataDirectory(true);
+            }
+            return b;
+        }
+
+        /** The same loop in a child JVM as the server user, on a copy of this class path that user can read. */
+        private void zonkyAsServerUser(String user, Optional<Path> dataParent, List<Double> ready, List<Double> close)
+                throws Exception {
+            Path dir = Files.createTempDirectory("polarscale-bench-zonky-");
+            try {
+                List<String> cp = new ArrayList<>();
+                int i = 0;
+                for (Path entry : classPath()) {
+                    Path copy = dir.resolve("cp").resolve(i++ + "-" + entry.getFileName());
+                    Files.createDirectories(copy.getParent());
+                    local.run(Command.of("cp", "-r", "--", entry.toString(), copy.toString())
+                            .withTimeout(Duration.ofMinutes(2)));
+                    cp.add(copy.toString());
+                }
+                Files.createDirectories(dir.resolve("tmp"));
+                local.run(Command.of("chmod", "-R", "a+rX", dir.toString()).withTimeout(Duration.ofMinutes(1)));
+                local.run(Command.of("chown", "--", user, dir.resolve("tmp").toString())
+                        .withTimeout(Duration.ofSeconds(30)));
+                String java = ProcessHandle.current().info().command().orElse("java");
+                Command child = Command.of(java, "-cp", String.join(":", cp), "-Djava.io.tmpdir=" + dir.resolve("tmp"),
+                                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", Benchmark.class.getName(), ZONKY_CHILD,
+                                Integer.toString(reps), dataParent.map(Path::toString).orElse("-"))
+                        .asUser(user).withWorkingDirectory(dir.resolve("tmp")).withTimeout(Duration.ofMinutes(10));
+                for (String line : local.run(child).stdout().lines().toList()) {
+                    String[] f = line.trim().split(" ");
+                    if (f.length == 3 && f[0].equals("zonky")) {
+                        ready.add(Double.parseDouble(f[1]));
+                        close.add(Double.parseDouble(f[2]));
+                    }
+                }
+                if (ready.size() != reps) {
+                    throw new IllegalStateException("the zonky child JVM reported " + ready.size() + " of " + reps
+                            + " runs");
+                }
+            } finally {
+                local.execute(Command.of("rm", "-rf", "--", dir.toString()).withTimeout(Duration.ofMinutes(1)));
+            }
+        }
+
+        /** This program's class path: the exec plugin's class loader, else {@code java.class.path}. */
+        private static List<Path> classPath() throws Exception {
+            Set<Path> out = new LinkedHashSet<>();
+            for (ClassLoader cl = Benchmark.class.getClassLoader(); cl != null; cl = cl.getParent()) {
+                if (cl instanceof URLClassLoader u) {
+                    for (URL url : u.getURLs()) {
+                        out.add(Path.of(url.toURI()));
+                    }
+                }
+            }
+            if (out.isEmpty()) {
+                for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+                    out.add(Path.of(e));
+                }
+            }
+            return out.stream().filter(Files::exists).toList();
+        }
+
+        /**
+         * PolarDB: {@code ClusterScaler.deployPrimary()} (local-file-system mode, the template cache
+         * in {@code PgBinaries.cacheDirectory()}) against the tutorial's commands A3-A10 by hand.
+         */
+        private void polarDb(PgInstallation polar, String dataOn) throws Exception {
+            String bins = "PolarDB " + version(polar);
+            String user = osUser.orElseGet(() -> OsUsers.whoami(local));
+            Path cache = PgBinaries.cacheDirectory().resolve("templates");
+            Path coldCache = Files.createTempDirectory("polarscale-bench-polar-templates-");
+            Files.setPosixFilePermissions(coldCache, PosixFilePermissions.fromString("rwx--x--x"));
+            try {
+                double cold = polarDeploy(polar, user, coldCache.resolve("t"));
+                rows.add(new FixtureRow("PolarDB deployPrimary, empty cache", bins, dataOn, cold, Double.NaN,
+                        "once: the initdb template (1 GiB WAL segment) is made on the way"));
+                progress("PolarDB deployPrimary, template made", cold);
+            } finally {
+                local.execute(Command.of("rm", "-rf", "--", coldCache.toString()).withTimeout(Duration.ofMinutes(1)));
+            }
+            polarDeploy(polar, user, cache); // warm-up
+            List<Double> lib = new ArrayList<>();
+            for (int i = 0; i < reps; i++) {
+                lib.add(polarDeploy(polar, user, cache));
+            }
+            double libMedian = add("PolarDB deployPrimary", bins, dataOn, lib, List.of(), "call returned: initdb "
+                    + "(template), polar-initdb.sh, config, start, repl role, hba, registry, verify")[0];
+            handRun(polar, user); // warm-up
+            List<Double> shell = new ArrayList<>();
+            for (int i = 0; i < reps; i++) {
+                shell.add(handRun(polar, user));
+            }
+            double shellMedian = add("PolarDB hand-run commands", bins, dataOn, shell, List.of(),
+                    "bash: initdb, polar-initdb.sh, append config, pg_ctl start -w, psql SELECT version()")[0];
+            rows.add(new FixtureRow("PolarDB deployPrimary / hand-run", bins, dataOn, libMedian / shellMedian,
+                    Double.NaN, "ratio of the medians above"));
+        }
+
+        /** One deploy in a fresh base directory: the report's total in ms; then stopped and deleted. */
+        private double polarDeploy(PgInstallation polar, String user, Path cache) throws IOException {
+            Path base = Files.createTempDirectory("polarscale-bench-polar-");
+            Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
+            ClusterSpec spec = ClusterSpec.builder().primary("primary", HOST, freePort(), base.resolve("primary"))
+                    .installation(polar).templateCache(cache)
+                    .sharedStorage(SharedStorage.localFileSystem(base.resolve("shared_data"), user)).build();
+            try (ClusterScaler scaler = ClusterScaler.forCluster(spec)) {
+                return ms(scaler.deployPrimary().total());
+            } finally {
+                ClusterScaler.forCluster(spec).primaryNode().stop(PostgresNode.StopMode.IMMEDIATE);
+                local.execute(Command.of("rm", "-rf", "--", base.toString()).withTimeout(Duration.ofMinutes(2)));
+            }
+        }
+
+        /** The tutorial's A3-A10 as one bash script run as the server user: its wall-clock time in ms. */
+        private double handRun(PgInstallation polar, String user) throws IOException {
+            Path base = Files.createTempDirectory("polarscale-bench-polar-shell-");
+            Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
+            local.run(Command.of("chown", "--", user, base.toString()).withTimeout(Duration.ofSeconds(30)));
+            int port = freePort();
+            String prelude = "set -euo pipefail\nBIN=" + ShellQuoting.quote(polar.binDir().toString()) + "\nBASE="
+                    + ShellQuoting.quote(base.toString()) + "\nPP=" + port
+                    + "\nD=\"$BASE/primary\"\nS=\"$BASE/shared_data\"\n";
+            String script = prelude + """
+                    mkdir -p "$S"
+                    "$BIN/initdb" -D "$D" -U postgres -A trust --no-sync >/dev/null
+                    "$BIN/polar-initdb.sh" "$D/" "$S/" primary localfs >/dev/null
+                    cat >> "$D/postgresql.conf" <<EOF
+                    port = $PP
+                    listen_addresses = '127.0.0.1'
+                    unix_socket_directories = '$D'
+                    polar_hostid = 1
+                    polar_enable_shared_storage_mode = on
+                    polar_disk_name = 'home'
+                    polar_datadir = 'file-dio://$S/'
+                    polar_vfs.localfs_mode = on
+                    shared_preload_libraries = '\\$libdir/polar_vfs,\\$libdir/polar_worker'
+                    logging_collector = on
+                    log_directory = 'pg_log'
+                    wal_level = replica
+                    max_wal_senders = 16
+                    max_replication_slots = 16
+                    EOF
+                    "$BIN/pg_ctl" -D "$D" -l "$D/server.log" -w start >/dev/null
+                    "$BIN/psql" -h 127.0.0.1 -p $PP -U postgres -d postgres -Atqc 'SELECT version()' | grep -q PolarDB
+                    """;
+            Command c = Command.of("bash", "-c", script).withTimeout(Duration.ofMinutes(10));
+            try {
+                long t0 = System.nanoTime();
+                local.run(osUser.isPresent() ? c.asUser(user) : c);
+                return (System.nanoTime() - t0) / 1e6;
+            } finally {
+                Command stop = Command.of(polar.tool("pg_ctl").toString(), "-D", base.resolve("primary").toString(),
+                        "-m", "immediate", "-w", "stop").withTimeout(Duration.ofMinutes(2));
+                local.execute(osUser.isPresent() ? stop.asUser(user) : stop);
+                local.execute(Command.of("rm", "-rf", "--", base.toString()).withTimeout(Duration.ofMinutes(2)));
+            }
+        }
+
+        /** Adds a row of medians and a note with every sample; returns {ready, close} medians. */
+        private double[] add(String what, String bins, String dataOn, List<Double> ready, List<Double> close,
+                             String note) {
+            double r = median(ready);
+            double c = close.isEmpty() ? Double.NaN : median(close);
+            rows.add(new FixtureRow(what, bins, dataOn, r, c, note));
+            notes.add(String.format(Locale.ROOT, "%s (%s, %s): ready %s ms%s", what, bins, dataOn, samples(ready),
+                    close.isEmpty() ? "" : "; close " + samples(close) + " ms"));
+            progress(what + ", " + bins + ", " + dataOn, r);
+            return new double[]{r, c};
+        }
+
+        private static String samples(List<Double> values) {
+            return values.stream().map(Benchmark::num).collect(java.util.stream.Collectors.joining(", "));
+        }
+
+        private String version(PgInstallation pg) {
+            String v = local.run(Command.of(pg.tool("postgres").toString(), "--version")
+                    .withTimeout(Duration.ofSeconds(30))).stdout().strip();
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\d+(\\.\\d+)+").matcher(v);
+            return m.find() ? m.group() : v;
+        }
+
+        void print() {
+            System.out.println();
+            String fmt = "%-40s %-16s %-16s %9s %9s  %s%n";
+            System.out.printf(fmt, "fixture (median of " + reps + ")", "binaries", "data on", "ready ms", "close ms",
+                    "what is timed");
+            for (FixtureRow r : rows) {
+                boolean ratio = r.fixture().contains(" / ");
+                System.out.printf(fmt, r.fixture(), r.binaries(), r.dataOn(), ratio ? ratio(r.readyMs())
+                        : num(r.readyMs()), ratio ? ratio(r.closeMs()) : num(r.closeMs()), r.note());
+            }
+            System.out.println();
+            for (String n : notes) {
+                System.out.println("- " + n);
+            }
+        }
+
+        void writeCsv(Path file) throws IOException {
+            StringBuilder sb = new StringBuilder("fixture,binaries,data_on,ready_ms,close_ms,note\n");
+            for (FixtureRow r : rows) {
+                sb.append(csvField(r.fixture())).append(',').append(csvField(r.binaries())).append(',')
+                        .append(csvField(r.dataOn())).append(',')
+                        .append(num(r.readyMs())).append(',').append(num(r.closeMs())).append(',')
+                        .append(csvField(r.note())).append('\n');
+            }
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            Files.writeString(file, sb.toString());
+        }
+
+        private static String ratio(double v) {
+            return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.2f", v);
         }
     }
 

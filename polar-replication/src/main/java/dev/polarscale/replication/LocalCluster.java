@@ -58,14 +58,7 @@ public final class LocalCluster implements AutoCloseable {
 
     private enum State { NEW, RUNNING, CLOSED }
 
-    private final int initialStandbys;
-    private final boolean polarDb;
-    private final Path requestedBase;
-    private final PgInstallation installation;
-    private final ScaleListener listener;
-    private final Duration verifyTimeout;
-    private final dev.polarscale.storage.PfsSharedStorage pfs;
-
+    private final LocalResources.Settings settings;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
     private volatile State state = State.NEW;
     private volatile LocalResources.Base base;
@@ -76,13 +69,9 @@ public final class LocalCluster implements AutoCloseable {
     private final List<OperationReport> reports = new CopyOnWriteArrayList<>();
 
     private LocalCluster(Builder b) {
-        this.initialStandbys = b.standbys;
-        this.polarDb = b.polarDb;
-        this.requestedBase = b.baseDirectory;
-        this.installation = b.installation;
-        this.listener = b.listener;
-        this.verifyTimeout = b.verifyTimeout;
-        this.pfs = b.pfs;
+        this.settings = new LocalResources.Settings(b.standbys, b.polarDb, Optional.ofNullable(b.baseDirectory),
+                Optional.ofNullable(b.installation), b.listener, b.verifyTimeout, b.templateCache, b.fsync, b.tmpfs,
+                Optional.ofNullable(b.pfs));
     }
 
     public static Builder builder() {
@@ -106,16 +95,14 @@ public final class LocalCluster implements AutoCloseable {
             }
             state = State.RUNNING;
             shutdownHook = LocalResources.onShutdown(this::closeOnShutdown);
-            base = LocalResources.prepareBase(Optional.ofNullable(requestedBase));
-            ClusterSpec.Builder spec = ClusterSpec.builder()
-                    .primary(PRIMARY, HOST, LocalResources.freePort(HOST), base.path().resolve(PRIMARY))
-                    .verifyTimeout(verifyTimeout).listener(listener);
-            scaler = ClusterScaler.forCluster(LocalResources.finish(spec, installation, polarDb, base, pfs).build());
+            base = LocalResources.prepareBase(settings);
+            scaler = ClusterScaler.forCluster(LocalResources.spec(settings, PRIMARY, HOST, base));
             primary = scaler.primaryNode();
             nodes.attempting(primary);
             reports.add(scaler.deployPrimary());
-            for (int i = 1; i <= initialStandbys; i++) {
-                add((polarDb ? "replica" : "standby") + i);
+            LocalResources.fsync(primary, settings.fsync());
+            for (int i = 1; i <= settings.standbys(); i++) {
+                add((settings.polarDb() ? "replica" : "standby") + i);
             }
         } catch (RuntimeException e) {
             try {
@@ -128,7 +115,7 @@ public final class LocalCluster implements AutoCloseable {
         } finally {
             lock.writeLock().unlock();
         }
-        LOG.info("local cluster - primary and {} standby(s) up in {} ms under {}", initialStandbys,
+        LOG.info("local cluster - primary and {} standby(s) up in {} ms under {}", settings.standbys(),
                 (System.nanoTime() - t0) / 1_000_000, base.path());
         return this;
     }
@@ -140,7 +127,7 @@ public final class LocalCluster implements AutoCloseable {
      * @return the add's steps and durations
      */
     public OperationReport addStandby(String name) {
-        if (polarDb) {
+        if (settings.polarDb()) {
             throw new IllegalStateException("a PolarDB local cluster adds shared-storage replicas: use addNode or "
                     + "addReplica");
         }
@@ -149,7 +136,7 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Adds a shared-storage replica to a PolarDB local cluster ({@link Builder#polarDb}). */
     public OperationReport addReplica(String name) {
-        if (!polarDb) {
+        if (!settings.polarDb()) {
             throw new IllegalStateException("a plain PostgreSQL local cluster adds streaming standbys: use addNode or "
                     + "addStandby");
         }
@@ -164,7 +151,7 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Whether this is a PolarDB cluster on shared storage ({@link Builder#polarDb}). */
     public boolean isPolarDb() {
-        return polarDb;
+        return settings.polarDb();
     }
 
     /**
@@ -266,11 +253,8 @@ public final class LocalCluster implements AutoCloseable {
 
     /** The directory holding every node's data directory. */
     public Path baseDirectory() {
-        LocalResources.Base b = base;
-        if (b == null) {
-            throw new IllegalStateException("local cluster not started");
-        }
-        return b.path();
+        return Optional.ofNullable(base).orElseThrow(() -> new IllegalStateException("local cluster not started"))
+                .path();
     }
 
     /**
@@ -297,18 +281,8 @@ public final class LocalCluster implements AutoCloseable {
     // ------------------------------------------------------------------ internals
 
     private OperationReport add(String name) {
-        int port = LocalResources.freePort(HOST);
-        PostgresNode node = primary.toBuilder().name(name).port(port).dataDirectory(base.path().resolve(name)).build();
-        nodes.attempting(node);
-        OperationReport r;
-        try {
-            NodeSpec spec = NodeSpec.builder().name(name).port(port).dataDirectory(node.dataDirectory()).build();
-            r = polarDb ? scaler.addReplica(spec) : scaler.addStandby(spec);
-        } catch (RuntimeException e) {
-            nodes.failed(name); // the scaler undid what it did
-            throw e;
-        }
-        nodes.added(node);
+        OperationReport r = nodes.add(name, primary, base.path(), LocalResources.freePort(HOST),
+                spec -> settings.polarDb() ? scaler.addReplica(spec) : scaler.addStandby(spec));
         reports.add(r);
         return r;
     }
@@ -326,11 +300,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     private PostgresNode requirePrimary() {
-        PostgresNode p = primary;
-        if (p == null) {
-            throw new IllegalStateException("local cluster not started");
-        }
-        return p;
+        return Optional.ofNullable(primary).orElseThrow(() -> new IllegalStateException("local cluster not started"));
     }
 
     private void closeOnShutdown() {
@@ -345,12 +315,9 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     private void closeLocked() {
-        if (state == State.CLOSED) {
-            return;
-        }
-        boolean wasRunning = state == State.RUNNING;
+        State was = state;
         state = State.CLOSED;
-        if (!wasRunning) {
+        if (was != State.RUNNING) {
             return;
         }
         long t0 = System.nanoTime();
@@ -358,7 +325,7 @@ public final class LocalCluster implements AutoCloseable {
             scaler.close();
         }
         nodes.tearDown(PRIMARY, base);
-        LocalResources.emptyPfsDirectory(reports.isEmpty() ? null : pfs); // its deploy found the directory empty
+        LocalResources.emptyPfsDirectory(reports.isEmpty() ? null : settings.pfs().orElse(null)); // deploy found it empty
         LOG.info("local cluster - stopped and deleted {} in {} ms", base.path(), (System.nanoTime() - t0) / 1_000_000);
     }
 
@@ -371,6 +338,9 @@ public final class LocalCluster implements AutoCloseable {
         private Duration verifyTimeout = Duration.ofSeconds(60);
         private boolean polarDb;
         private dev.polarscale.storage.PfsSharedStorage pfs;
+        private Path templateCache = LocalResources.defaultTemplateCache();
+        private boolean fsync;
+        private boolean tmpfs = true;
 
         private Builder() {
         }
@@ -436,6 +406,39 @@ public final class LocalCluster implements AutoCloseable {
                 throw new IllegalArgumentException("verifyTimeout must be positive: " + timeout);
             }
             this.verifyTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Where the primary's initdb template (and a PolarDB replica's configuration template) is
+         * kept between clusters: made on first use, then copied (each copy gets its own system
+         * identifier and password). Default {@code <PgBinaries.cacheDirectory()>/templates}.
+         */
+        public Builder templateCache(Path dir) {
+            Objects.requireNonNull(dir, "templateCache");
+            this.templateCache = ClusterSpec.validDirectory(dir.toAbsolutePath().normalize(), "template cache");
+            return this;
+        }
+
+        /**
+         * Whether the servers flush to disk ({@code fsync}); default {@code false}, as for
+         * Testcontainers' PostgreSQL: a throw-away cluster loses nothing to a crashed process
+         * either way, only to a crashed OS. Base backups then skip their flush as well.
+         */
+        public Builder fsync(boolean on) {
+            this.fsync = on;
+            return this;
+        }
+
+        /**
+         * Whether the default base directory may be in memory: a fresh directory under
+         * {@code /dev/shm} when that is a tmpfs with at least 4 GiB free and this is not a PolarDB
+         * cluster (its WAL segments are 1 GiB), else under {@code java.io.tmpdir}; default
+         * {@code true}. Copying a data directory there takes a fraction of the time it takes on a
+         * disk. Ignored when {@link #baseDirectory} names one.
+         */
+        public Builder tmpfs(boolean allowed) {
+            this.tmpfs = allowed;
             return this;
         }
 

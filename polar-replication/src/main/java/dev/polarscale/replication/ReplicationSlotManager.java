@@ -58,7 +58,7 @@ public final class ReplicationSlotManager {
     private static final String SQLSTATE_IN_USE = "55006";
     /** configuration_limit_exceeded: all max_replication_slots are taken. */
     private static final String SQLSTATE_LIMIT = "53400";
-    private static final Duration POLL = Duration.ofMillis(50);
+    private static final Duration POLL = Duration.ofMillis(10);
     private static final Map<String, Long> UNITS = Map.of("B", 1L, "kB", 1L << 10, "MB", 1L << 20,
             "GB", 1L << 30, "TB", 1L << 40);
     /**

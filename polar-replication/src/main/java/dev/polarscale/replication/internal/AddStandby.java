@@ -39,12 +39,13 @@ public final class AddStandby {
         // the slot is on the primary: only a copy from the primary streams its WAL through it
         Optional<SlotName> slot = clone.isPresent() ? Optional.empty() : Optional.of(node.slotName());
         Command copy = BaseBackup.pgBasebackup(standby, sourceHost, sourcePort, spec.replicationUser(),
-                spec.replicationPassword(), slot, node.maxRate());
+                spec.replicationPassword(), slot, node.maxRate(), false);
 
         List<String> backup = new ArrayList<>();
         backup.add("mkdir -p -m 0700 " + standby.dataDirectory());
-        backup.add(copy + clone.map(c -> "  -- from standby " + c.name() + "; no -S: its slot is on the primary, "
-                + "pg_basebackup keeps the WAL it streams with a temporary slot on " + c.name()).orElse(""));
+        backup.add(copy + "  -- and --no-sync when the primary runs with fsync=off" + clone.map(c -> "; from standby "
+                + c.name() + ", no -S: its slot is on the primary, pg_basebackup keeps the WAL it streams with a "
+                + "temporary slot on " + c.name()).orElse(""));
         clone.ifPresent(c -> backup.add(c.plannedVerification()));
         boolean lowLevel = onPrimaryHost && clone.isEmpty() && node.maxRate().isEmpty();
         if (lowLevel) {
@@ -55,7 +56,10 @@ public final class AddStandby {
         Step baseBackup = Step.of("base backup", host, backup, () -> {
             standby.createDirectory(standby.dataDirectory());
             if (facts.has("pg_basebackup")) {
-                standby.executor().run(copy);
+                // a copy of a primary that runs with fsync=off inherits it: flushing the copy gains nothing
+                standby.executor().run(BaseBackup.pgBasebackup(standby, sourceHost, sourcePort,
+                        spec.replicationUser(), spec.replicationPassword(), slot, node.maxRate(),
+                        BaseBackup.primaryRunsWithoutFsync(ctx.primary(), node.name())));
                 clone.ifPresent(c -> c.verifyCopy(standby));
             } else if (lowLevel) {
                 BaseBackup.lowLevelCopy(primary, standby);

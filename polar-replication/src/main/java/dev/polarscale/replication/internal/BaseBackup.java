@@ -8,10 +8,12 @@ import dev.polarscale.core.PostgresNode;
 import dev.polarscale.core.SlotName;
 import dev.polarscale.replication.ReplicationException;
 
+import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,10 +45,14 @@ public final class BaseBackup {
     private BaseBackup() {
     }
 
+    /**
+     * @param noSync {@code --no-sync}: only for a primary that runs with {@code fsync=off}, whose
+     *               copies (they inherit the setting) gain nothing from being flushed
+     */
     public static Command pgBasebackup(PostgresNode standby, String primaryHost, int primaryPort, String replUser,
-                                       String replPassword, SlotName slot) {
+                                       String replPassword, SlotName slot, boolean noSync) {
         return pgBasebackup(standby, primaryHost, primaryPort, replUser, replPassword, Optional.of(slot),
-                OptionalInt.empty());
+                OptionalInt.empty(), noSync);
     }
 
     /**
@@ -56,18 +62,33 @@ public final class BaseBackup {
      *                standby source has none of it: without {@code -S}, {@code pg_basebackup}
      *                keeps the WAL it streams with a temporary slot on the source
      * @param maxRate {@code --max-rate} in kB/s, when limited
+     * @param noSync  {@code --no-sync}, as above
      */
     public static Command pgBasebackup(PostgresNode standby, String sourceHost, int sourcePort, String replUser,
-                                       String replPassword, Optional<SlotName> slot, OptionalInt maxRate) {
+                                       String replPassword, Optional<SlotName> slot, OptionalInt maxRate,
+                                       boolean noSync) {
         List<String> args = new ArrayList<>(List.of("-D", standby.dataDirectory().toString(), "-h", sourceHost,
                 "-p", Integer.toString(sourcePort), "-U", replUser));
         slot.ifPresent(s -> args.addAll(List.of("-S", s.value())));
         args.addAll(List.of("-X", "stream", "--checkpoint=fast", "--no-password"));
         maxRate.ifPresent(r -> args.add("--max-rate=" + r));
+        if (noSync) {
+            args.add("--no-sync");
+        }
         return standby.serverCommand("pg_basebackup", args.toArray(String[]::new))
                 .withEnv("PGPASSWORD", replPassword)
                 .withEnv("PGAPPNAME", standby.name() + "_basebackup")
                 .withTimeout(COPY_TIMEOUT);
+    }
+
+    /** Whether the primary runs with {@code fsync=off} (a throw-away cluster, such as a test fixture's). */
+    public static boolean primaryRunsWithoutFsync(DataSource primary, String node) {
+        try (Connection c = primary.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT current_setting('fsync')")) {
+            return rs.next() && "off".equals(rs.getString(1));
+        } catch (SQLException e) {
+            throw ReplicationException.of(node, "read the primary's fsync setting", e);
+        }
     }
 
     /** The copy command of the low-level fallback (shown by {@code plan}). */

@@ -106,7 +106,7 @@ public final class ClusterLock implements AutoCloseable {
                             + " - another scaling operation holds the cluster lock; gave up after "
                             + timeout.toMillis() + " ms");
                 }
-                Thread.sleep(50);
+                Thread.sleep(10);
             }
         } catch (SQLException e) {
             discard(c, pool);

@@ -78,10 +78,11 @@ public final class DeployPrimary {
             storage.ifPresent(s -> steps.add(Step.of("prepare storage", host, List.of(s
                     + ": checked and mounted, never formatted"), () -> s.prepare(primary.executor()))));
         }
-        steps.add(Step.of("initdb", host, List.of(primary.serverCommand("initdb", "-D", dir, "-U",
+        steps.add(spec.templateCache().map(c -> InitdbTemplate.step(primary, host, c, Registry.SCHEMA_SQL))
+                .orElseGet(() -> Step.of("initdb", host, List.of(primary.serverCommand("initdb", "-D", dir, "-U",
                         primary.superuser(), "--pwfile=<0600 temp file>", "-E", "UTF8", "--locale=C",
                         "--auth-host=scram-sha-256", "--auth-local=peer", "--no-sync").toString()), primary::initdb)
-                .undoneEvenIfHalfDone(primary::deleteDataDirectory));
+                .undoneEvenIfHalfDone(primary::deleteDataDirectory)));
         storage.ifPresent(s -> steps.add(polarInitdb(primary, host, s, polarInitdb)));
         List<HbaRule> hba = PrimaryHba.rules(ctx, List.of(host));
         steps.add(Step.of("configure", host, List.of(Configs.planned("postgresql.conf", Configs.primary(spec)),

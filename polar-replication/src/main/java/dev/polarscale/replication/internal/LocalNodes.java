@@ -2,13 +2,16 @@ package dev.polarscale.replication.internal;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.polarscale.core.PostgresNode;
+import dev.polarscale.replication.NodeSpec;
 
 import javax.sql.DataSource;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * The nodes of a {@code LocalCluster}: the followers added (in order), every node an add was
@@ -19,6 +22,25 @@ public final class LocalNodes {
     private final Map<String, PostgresNode> followers = new LinkedHashMap<>();
     private final Map<String, PostgresNode> attempted = new ConcurrentHashMap<>();
     private final Map<String, HikariDataSource> pools = new ConcurrentHashMap<>();
+
+    /**
+     * Adds a follower named {@code name} like the primary, on {@code port}, in {@code <base>/<name>},
+     * through {@code add} (the scaler's add); if that fails the scaler has undone it and the node
+     * is forgotten.
+     */
+    public <R> R add(String name, PostgresNode primary, Path base, int port, Function<NodeSpec, R> add) {
+        PostgresNode node = primary.toBuilder().name(name).port(port).dataDirectory(base.resolve(name)).build();
+        attempting(node);
+        R r;
+        try {
+            r = add.apply(NodeSpec.builder().name(name).port(port).dataDirectory(node.dataDirectory()).build());
+        } catch (RuntimeException e) {
+            failed(name);
+            throw e;
+        }
+        added(node);
+        return r;
+    }
 
     /** An add of this node (or the primary's deploy) is about to start. */
     public void attempting(PostgresNode node) {

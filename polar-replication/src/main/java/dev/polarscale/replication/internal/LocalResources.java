@@ -13,15 +13,21 @@ import dev.polarscale.core.PolarException;
 import dev.polarscale.core.PostgresNode;
 import dev.polarscale.replication.ClusterSpec;
 import dev.polarscale.storage.PfsSharedStorage;
+import dev.polarscale.replication.ScaleListener;
 import dev.polarscale.storage.SharedStorage;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -42,15 +48,29 @@ public final class LocalResources {
     public record Base(Path path, boolean owned) {
     }
 
+    /** What a {@code LocalCluster.Builder} was given, frozen when the cluster is built. */
+    public record Settings(int standbys, boolean polarDb, Optional<Path> baseDirectory,
+                           Optional<PgInstallation> installation, ScaleListener listener, Duration verifyTimeout,
+                           Path templateCache, boolean fsync, boolean tmpfs, Optional<PfsSharedStorage> pfs) {
+    }
+
+    /** Free space {@code /dev/shm} must have to hold a local cluster's default base directory. */
+    static final long TMPFS_MIN_FREE = 4L << 30;
+
     /**
-     * A fresh temporary directory, the requested one created, or the requested one if it is empty.
-     * One the cluster creates gets mode 0711: the server OS user must traverse it, not list it.
+     * A fresh temporary directory (in {@code /dev/shm} where {@link Settings#tmpfs()} allows and
+     * it qualifies, see {@code LocalCluster.Builder.tmpfs}), the requested one created, or the
+     * requested one if it is empty. One the cluster creates gets mode 0711: the server OS user must
+     * traverse it, not list it.
      */
-    public static Base prepareBase(Optional<Path> requested) {
+    public static Base prepareBase(Settings settings) {
+        Optional<Path> requested = settings.baseDirectory();
         try {
             if (requested.isEmpty() || Files.notExists(requested.get())) {
-                Path b = requested.isEmpty() ? Files.createTempDirectory("polarscale-local-")
-                        : Files.createDirectories(requested.get());
+                Optional<Path> shm = settings.tmpfs() && !settings.polarDb() ? memoryBacked() : Optional.empty();
+                Path b = requested.isPresent() ? Files.createDirectories(requested.get())
+                        : shm.isPresent() ? Files.createTempDirectory(shm.get(), "polarscale-local-")
+                        : Files.createTempDirectory("polarscale-local-");
                 Files.setPosixFilePermissions(b, PosixFilePermissions.fromString("rwx--x--x"));
                 return new Base(b, true);
             }
@@ -68,26 +88,48 @@ public final class LocalResources {
         }
     }
 
-    /**
-     * A local cluster's spec: its binaries if given; for PolarDB, shared storage in
-     * local-file-system mode under the base directory and the machine-wide template cache.
-     */
-    public static ClusterSpec.Builder finish(ClusterSpec.Builder spec, PgInstallation installation, boolean polarDb,
-                                             Base base) {
-        return finish(spec, installation, polarDb, base, null);
+    /** {@code /dev/shm} if it is a tmpfs with {@link #TMPFS_MIN_FREE} free (a container's 64 MiB does not qualify). */
+    static Optional<Path> memoryBacked() {
+        Path shm = Path.of("/dev/shm");
+        try {
+            FileStore store = Files.getFileStore(shm);
+            return Files.isDirectory(shm) && Files.isWritable(shm) && "tmpfs".equals(store.type())
+                    && store.getUsableSpace() >= TMPFS_MIN_FREE ? Optional.of(shm) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
-    /** {@link #finish(ClusterSpec.Builder, PgInstallation, boolean, Base)}, on {@code pfs} unless it is null. */
-    public static ClusterSpec.Builder finish(ClusterSpec.Builder spec, PgInstallation installation, boolean polarDb,
-                                             Base base, PfsSharedStorage pfs) {
+    /** The spec of a local cluster's primary: a free port on {@code host}, in {@code <base>/<name>}. */
+    public static ClusterSpec spec(Settings settings, String name, String host, Base base) {
+        ClusterSpec.Builder spec = ClusterSpec.builder()
+                .primary(name, host, freePort(host), base.path().resolve(name))
+                .verifyTimeout(settings.verifyTimeout()).listener(settings.listener());
+        return finish(spec, settings.installation().orElse(null), settings.polarDb(), base, settings.templateCache(),
+                settings.pfs().orElse(null)).build();
+    }
+
+    /** The machine-wide template cache: {@code <PgBinaries.cacheDirectory()>/templates}. */
+    public static Path defaultTemplateCache() {
+        return PgBinaries.cacheDirectory().resolve("templates");
+    }
+
+    /**
+     * A local cluster's spec: its binaries if given, the template cache (the primary's initdb, a
+     * PolarDB replica's configuration), and for PolarDB shared storage in local-file-system mode
+     * under the base directory, or on {@code pfs} unless it is null.
+     */
+    private static ClusterSpec.Builder finish(ClusterSpec.Builder spec, PgInstallation installation, boolean polarDb,
+                                              Base base, Path templateCache, PfsSharedStorage pfs) {
         if (installation != null) {
             spec.installation(installation);
         }
+        spec.templateCache(templateCache);
         if (polarDb) {
             CommandExecutor local = Executors.local();
             String osUser = OsUsers.serverUser(local).orElseGet(() -> OsUsers.whoami(local));
-            spec.sharedStorage(pfs != null ? pfs : SharedStorage.localFileSystem(base.path().resolve("shared_data"), osUser))
-                    .templateCache(PgBinaries.cacheDirectory().resolve("templates"));
+            spec.sharedStorage(pfs != null ? pfs : SharedStorage.localFileSystem(base.path().resolve("shared_data"),
+                    osUser));
         }
         return spec;
     }
@@ -101,6 +143,42 @@ public final class LocalResources {
             try (CommandExecutor local = Executors.local()) {
                 pfs.deleteContents(local);
             }
+        }
+    }
+
+    /**
+     * Unless {@code on}, {@code ALTER SYSTEM SET fsync = off} on the primary (its followers copy
+     * the setting), and waits until the server has reloaded it: a throw-away cluster gains nothing
+     * from flushing to disk, and then its base backups skip it too. Crash safety is lost only for
+     * an OS crash.
+     */
+    public static void fsync(PostgresNode primary, boolean on) {
+        if (on) {
+            return;
+        }
+        try (Connection c = primary.connect(); Statement s = c.createStatement()) {
+            s.execute("ALTER SYSTEM SET fsync = off");
+            s.execute("SELECT pg_reload_conf()");
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (true) {
+                try (ResultSet rs = s.executeQuery("SELECT current_setting('fsync')")) {
+                    rs.next();
+                    if ("off".equals(rs.getString(1))) {
+                        return;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new PolarException(PolarException.Reason.TIMEOUT, primary.name(), null, null,
+                            primary.name() + " - fsync still on 10 s after pg_reload_conf()", null);
+                }
+                Thread.sleep(2);
+            }
+        } catch (SQLException e) {
+            throw new PolarException(PolarException.Reason.SQL_ERROR, primary.name(), null, e.getSQLState(),
+                    primary.name() + " - cannot turn fsync off: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PolarException(PolarException.Reason.INTERRUPTED, primary.name() + " - interrupted", e);
         }
     }
 
@@ -146,7 +224,8 @@ public final class LocalResources {
 
     /**
      * Closes the pools, stops every node (fast, else immediate; followers before the primary) and
-     * deletes their directories, then the base directory if owned.
+     * deletes their directories, then the base directory if owned (when every node stopped, the
+     * base directory alone: one command for the whole tree).
      *
      * @throws PolarException naming what could not be cleaned up, after trying everything
      */
@@ -169,7 +248,9 @@ public final class LocalResources {
                 }
             }
         }
-        for (PostgresNode n : ordered) {
+        // every node stopped and the base is ours: the rm of the base below deletes them all at once
+        boolean bulk = failures.isEmpty() && base != null && base.owned();
+        for (PostgresNode n : bulk ? List.<PostgresNode>of() : ordered) {
             try {
                 n.deleteDataDirectory();
             } catch (RuntimeException e) {

@@ -34,6 +34,35 @@ public final class DataDirectoryOps {
     private static final String LIVE_PID = "pid=$(head -n 1 \"$1/postmaster.pid\" 2>/dev/null) && [ -n \"$pid\" ] "
             + "&& ! ps -o stat= -p \"$pid\" 2>/dev/null | grep -q '^Z'";
 
+    /**
+     * $1 data directory, $2 pg_ctl, $3 log, $4 server options, $5 timeout (s). The pid file's
+     * lines 1, 3 and 8 are the postmaster's PID, start time and status.
+     */
+    private static final String START = String.join("\n",
+            "d=$1; pid=; t=; st=; now=$(date +%s)",
+            "old=$(sed -n '1p;3p' \"$d/postmaster.pid\" 2>/dev/null | tr '\\n' ' ')",
+            "out=$(mktemp 2>/dev/null) || out=/dev/null",
+            "\"$2\" start -D \"$d\" -l \"$3\" -o \"$4\" -w -t \"$5\" > \"$out\" 2>&1 &",
+            "ctl=$!",
+            "while kill -0 \"$ctl\" 2>/dev/null; do",
+            "  if [ -f \"$d/postmaster.pid\" ] && { IFS= read -r pid; read -r _; IFS= read -r t; read -r _; read -r _;"
+                    + " read -r _; read -r _; IFS= read -r st; } < \"$d/postmaster.pid\" 2>/dev/null; then",
+            "    case \"$st\" in ready*|standby*)",
+            "      if [ \"$pid $t \" != \"$old\" ] && [ \"$t\" -ge $((now - 2)) ] 2>/dev/null"
+                    + " && kill -0 \"$pid\" 2>/dev/null; then [ \"$out\" = /dev/null ] || rm -f \"$out\"; exit 0; fi;;",
+            "    esac",
+            "  fi",
+            "  sleep 0.01 2>/dev/null || sleep 1",
+            "done",
+            "wait \"$ctl\"; rc=$?",
+            "[ \"$out\" = /dev/null ] || { cat \"$out\" >&2; rm -f \"$out\"; }",
+            "exit $rc");
+    /** After LIVE_PID: $1 data directory, $2 pg_ctl, $3 mode, $4 timeout (s). */
+    private static final String STOP = "\"$2\" stop -D \"$1\" -m \"$3\" -W > /dev/null || exit $?; i=0; "
+            + "while [ -f \"$1/postmaster.pid\" ] && kill -0 \"$pid\" 2>/dev/null; do "
+            + "[ $i -ge $(($4 * 100)) ] && { echo \"server did not stop within $4 s\" >&2; exit 1; }; "
+            + "i=$((i + 1)); sleep 0.01 2>/dev/null || sleep 1; done";
+
     private final String node;
     private final CommandExecutor executor;
     private final Path dir;
@@ -72,14 +101,20 @@ public final class DataDirectoryOps {
      * {@code pg_ctl start -w} with the port and the socket directory on the server's command
      * line ({@code pg_ctl} hands {@code -o} to /bin/sh: the directory is quoted there).
      *
+     * <p>{@code pg_ctl -w} looks at {@code postmaster.pid} only every 100 ms. It runs in the
+     * background of a script that reads the same status line ({@code ready} or {@code standby},
+     * written by a postmaster started now, not a stale file) every 10 ms and returns as soon as it
+     * is there; pg_ctl's own result counts when it ends first (a failed start). No connection is
+     * tried, so the server log gets no "starting up" lines; the caller checks with JDBC after.
+     *
      * @throws NodeStartupException pg_ctl failed or timed out; with the server log's tail
      */
     public void start(int port, Duration timeout, String secret) {
         long secs = Math.max(1, timeout.toSeconds());
         String serverOptions = "-p " + port + " -k " + ShellQuoting.quote(dir.toString());
         List<String> argv = new ArrayList<>(LibpqEnvironment.unsetPrefix());  // the caller's PGPASSWORD & co. stay out of the server
-        argv.addAll(List.of(pgCtl.toString(), "start", "-D", dir.toString(), "-l",
-                dir.resolve("pg_ctl.log").toString(), "-o", serverOptions, "-w", "-t", Long.toString(secs)));
+        argv.addAll(List.of("sh", "-c", START, "sh", dir.toString(), pgCtl.toString(),
+                dir.resolve("pg_ctl.log").toString(), serverOptions, Long.toString(secs)));
         Command start = asServerUser.apply(Command.of(argv).withSecret(secret).withTimeout(timeout.plusSeconds(30)));
         CommandResult r;
         try {
@@ -120,13 +155,14 @@ public final class DataDirectoryOps {
     /**
      * Stops the server in one round trip unless it is not running (no pid file, a zombie); a
      * failed {@code pg_ctl stop} is checked against the status (a stale pid file after a crash).
+     * {@code pg_ctl stop -W} signals the postmaster; its pid file is then watched every 10 ms
+     * (where {@code pg_ctl -w} looks every 100 ms) until the postmaster removes it or exits.
      *
      * @return whether a running server was stopped
      */
     public boolean stop(String mode, Duration timeout, String secret) {
         long secs = Math.max(1, timeout.toSeconds());
-        String script = "{ " + LIVE_PID + "; } || { echo " + NOT_RUNNING + "; exit 0; }; "
-                + "exec \"$2\" stop -D \"$1\" -m \"$3\" -w -t \"$4\"";
+        String script = "{ " + LIVE_PID + "; } || { echo " + NOT_RUNNING + "; exit 0; }; " + STOP;
         Command stop = asServerUser.apply(Command.of("sh", "-c", script, "sh", dir.toString(), pgCtl.toString(), mode,
                 Long.toString(secs)).withSecret(secret).withTimeout(timeout.plusSeconds(30)));
         CommandResult r = executor.execute(stop);

@@ -14,7 +14,7 @@ import java.util.function.Supplier;
 
 /** Connects to a server, and waits until it answers {@code SELECT version()}, failing fast if it exits. */
 public final class Readiness {
-    private static final Duration POLL = Duration.ofMillis(20);
+    private static final Duration POLL = Duration.ofMillis(10);
 
     /** Opens a JDBC connection with a connect timeout. */
     @FunctionalInterface
