@@ -416,7 +416,7 @@ public final class LocalCluster implements AutoCloseable {
          */
         public Builder templateCache(Path dir) {
             Objects.requireNonNull(dir, "templateCache");
-            this.templateCache = ClusterSpec.validDirectory(dir.toAbsolutePath().normalize(), "template cache");
+            this.templateCache = Names.requireDirectory(dir.toAbsolutePath().normalize(), "template cache");
             return this;
         }
 
