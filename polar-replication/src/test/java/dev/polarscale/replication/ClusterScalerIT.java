@@ -74,6 +74,34 @@ class ClusterScalerIT {
         return NodeSpec.builder().name(name).port(Procs.freePort()).dataDirectory(base.resolve(name)).build();
     }
 
+    /**
+     * A deploy into a directory that holds the user's files is refused before anything runs: the
+     * initdb step's undo deletes its directory, so it must never get one with something in it
+     * (it did: a file there was gone after the refused deploy). With and without the template.
+     */
+    @Test
+    @Order(0)
+    void deployIntoADirectoryWithFilesTouchesNothing() throws IOException {
+        for (boolean template : new boolean[] {false, true}) {
+            Path dir = Files.createDirectories(base.resolve("occupied-" + template));
+            Path precious = Files.writeString(dir.resolve("precious.txt"), "the user's");
+            ClusterSpec.Builder b = ClusterSpec.builder().primary("occupied", "127.0.0.1", Procs.freePort(), dir)
+                    .verifyTimeout(Duration.ofSeconds(30));
+            if (template) {
+                b.templateCache(Files.createDirectories(base.resolve("templates")));
+            }
+            try (ClusterScaler s = ClusterScaler.forCluster(b.build())) {
+                ReplicationException e = assertThrows(ReplicationException.class, s::deployPrimary);
+                assertEquals(PolarException.Reason.DIRECTORY_NOT_EMPTY, e.reason(), e.getMessage());
+                assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
+            }
+            assertEquals("the user's", Files.readString(precious), "template " + template);
+            try (java.util.stream.Stream<Path> left = Files.list(dir)) {
+                assertEquals(List.of(precious), left.toList(), "template " + template);
+            }
+        }
+    }
+
     @Test
     @Order(1)
     void twoStandbysStreamAndServeData() throws SQLException {

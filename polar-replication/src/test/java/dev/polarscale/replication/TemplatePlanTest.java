@@ -32,7 +32,9 @@ class TemplatePlanTest {
         assertTrue(all.contains("new system identifier and mock authentication nonce"), all);
         assertTrue(all.contains("[polar] /opt/pg/bin/postgres --single -D /srv/polar/primary"), all);
         assertTrue(all.contains("ALTER USER \"postgres\" PASSWORD 'SCRAM-SHA-256$<verifier computed here>'"), all);
-        assertTrue(all.contains("CREATE TABLE IF NOT EXISTS polarscale.operations; SELECT system_identifier"), all);
+        assertTrue(all.contains("CREATE TABLE IF NOT EXISTS polarscale.operations; CREATE TABLE IF NOT EXISTS "
+                + "polarscale.events; CREATE INDEX IF NOT EXISTS events_at ON polarscale.events; SELECT system_identifier"),
+                all);
         assertTrue(initdb.get(initdb.size() - 1).contains("[polar] /opt/pg/bin/initdb -D /srv/polar/primary -U "
                 + "postgres"), "the fallback: " + all);
         assertFalse(plan.toString().contains("Super-Secret-456"), "no password in the plan");

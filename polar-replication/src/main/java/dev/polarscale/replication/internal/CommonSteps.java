@@ -1,13 +1,20 @@
 package dev.polarscale.replication.internal;
 
+import dev.polarscale.core.Command;
+import dev.polarscale.core.NodeState;
 import dev.polarscale.core.PolarException;
+import dev.polarscale.core.PostgresNode;
 import dev.polarscale.replication.ClusterSpec;
 import dev.polarscale.replication.ReplicationException;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
-/** The two steps every operation on a running cluster starts with: take the lock, recover. */
+/**
+ * The two steps every operation on a running cluster starts with (take the lock, recover), and
+ * the empty-directory check of every new node.
+ */
 final class CommonSteps {
     private CommonSteps() {
     }
@@ -60,5 +67,22 @@ final class CommonSteps {
         return Step.of("recover", ctx.spec().primaryHost(), List.of("SELECT ... FROM polarscale.operations  "
                 + "-- an operation whose process died is undone (an add) or finished (a removal)"),
                 () -> recovered.addAll(new Recovery(ctx).recover(slot.connection(), node)));
+    }
+
+    /**
+     * Refuses a data directory that holds a cluster or anything else: a step that fails later
+     * deletes the directory it made, so it must not have held anything of the user's.
+     */
+    static void requireEmptyDirectory(PostgresNode n, String host) {
+        if (n.status() != NodeState.NO_DATA_DIRECTORY || n.fileExists("PG_VERSION")) {
+            throw new ReplicationException(PolarException.Reason.DATA_DIRECTORY_EXISTS, n.name(), host, n.name()
+                    + " - data directory " + n.dataDirectory() + " on " + host + " already holds a cluster", null);
+        }
+        Command empty = Command.of("sh", "-c", "[ ! -e \"$1\" ] || [ -z \"$(ls -A \"$1\")\" ]", "sh",
+                n.dataDirectory().toString()).withTimeout(Duration.ofSeconds(30));
+        if (!n.executor().execute(n.osUser().map(empty::asUser).orElse(empty)).succeeded()) {
+            throw new ReplicationException(PolarException.Reason.DIRECTORY_NOT_EMPTY, n.name(), host, n.name()
+                    + " - data directory " + n.dataDirectory() + " on " + host + " exists and is not empty", null);
+        }
     }
 }

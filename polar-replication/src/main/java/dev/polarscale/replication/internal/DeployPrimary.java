@@ -56,7 +56,8 @@ public final class DeployPrimary {
         PolarInitdb polarInitdb = storage.map(s -> PolarInitdb.using(facts.installation(), facts.runsAs())).orElse(null);
 
         List<String> checks = new ArrayList<>(List.of(primary.serverCommand("pg_ctl", "status", "-D", dir)
-                + "  -- no cluster yet", "connect " + host + ":" + spec.primaryPort() + "  -- nothing listens"));
+                + "  -- no cluster yet", "[ ! -e " + dir + " ] || [ -z \"$(ls -A " + dir + ")\" ]  -- absent or empty",
+                "connect " + host + ":" + spec.primaryPort() + "  -- nothing listens"));
         storage.ifPresent(s -> checks.add("test -x " + facts.installation().tool("polar-initdb.sh")));
         pfs.ifPresent(s -> checks.add("test -f " + PolarInitdb.SCRIPT_PFS + "  -- polar-initdb.sh runs pfs from there"));
         steps.add(Step.of("check", host, checks, () -> {
@@ -66,6 +67,7 @@ public final class DeployPrimary {
                         primary.name() + " - data directory " + dir + " already holds a cluster; attach to it "
                                 + "instead of deploying", null);
             }
+            CommonSteps.requireEmptyDirectory(primary, host);  // initdb's undo deletes what it was given
             FollowerSteps.requirePortFree(primary.name(), host, spec.primaryPort().value());
             if (storage.isPresent()) {
                 facts.require(primary.name(), "a PolarDB cluster needs PolarDB binaries", "polar-initdb.sh");

@@ -1,8 +1,6 @@
 package dev.polarscale.replication.internal;
 
-import dev.polarscale.core.Command;
 import dev.polarscale.core.NodeRole;
-import dev.polarscale.core.NodeState;
 import dev.polarscale.core.PolarException;
 import dev.polarscale.core.PostgresNode;
 import dev.polarscale.replication.ClusterSpec;
@@ -113,7 +111,7 @@ final class FollowerSteps {
             requireNoSlot();
             requirePortFree(node.name(), host, node.port().value());
             facts.ensureServerUser();
-            requireEmptyDirectory();
+            CommonSteps.requireEmptyDirectory(follower, host);
             extra.run();
         });
     }
@@ -233,19 +231,6 @@ final class FollowerSteps {
         }
         throw new ReplicationException(PolarException.Reason.PORT_IN_USE, node, host,
                 node + " - port " + port + " on " + host + " is already in use", null);
-    }
-
-    private void requireEmptyDirectory() {
-        if (follower.status() != NodeState.NO_DATA_DIRECTORY || follower.fileExists("PG_VERSION")) {
-            throw taken(PolarException.Reason.DATA_DIRECTORY_EXISTS, node.name() + " - data directory "
-                    + node.dataDirectory() + " on " + host + " already holds a cluster");
-        }
-        Command empty = Command.of("sh", "-c", "[ ! -e \"$1\" ] || [ -z \"$(ls -A \"$1\")\" ]", "sh",
-                node.dataDirectory().toString()).withTimeout(Duration.ofSeconds(30));
-        if (!follower.executor().execute(follower.osUser().map(empty::asUser).orElse(empty)).succeeded()) {
-            throw taken(PolarException.Reason.DIRECTORY_NOT_EMPTY, node.name() + " - data directory "
-                    + node.dataDirectory() + " on " + host + " exists and is not empty");
-        }
     }
 
     private ReplicationException taken(PolarException.Reason reason, String message) {
