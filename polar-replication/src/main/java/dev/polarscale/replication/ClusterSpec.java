@@ -205,8 +205,9 @@ public final class ClusterSpec {
     }
 
     /**
-     * Where each host caches its replica configuration template; empty means
-     * {@code <parent of the node's data directory>/.polarscale-templates}.
+     * Where each host caches templates: the primary's initdb (each deploy copies it and gives the
+     * copy its own system identifier) and a PolarDB replica's configuration. Empty: a plain initdb,
+     * and replica templates in {@code <parent of the node's data directory>/.polarscale-templates}.
      */
     public Optional<Path> templateCache() {
         return Optional.ofNullable(templateCache);
@@ -320,6 +321,7 @@ public final class ClusterSpec {
             return this;
         }
 
+        /** See {@link ClusterSpec#templateCache()}. */
         public Builder templateCache(Path dir) {
             this.templateCache = Names.requireDirectory(dir, "template cache directory");
             return this;
