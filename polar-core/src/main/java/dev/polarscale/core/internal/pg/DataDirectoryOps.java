@@ -199,10 +199,23 @@ public final class DataDirectoryOps {
             executor.run(mk);
             return;
         }
-        if (!executor.execute(mk.asUser(user.get())).succeeded()) {
-            executor.run(mk.privileged());
-            executor.run(Command.of("chown", "--", user.get(), path.toString()).privileged().withTimeout(SHORT));
+        Command asUser = mk.asUser(user.get());
+        CommandResult r = executor.execute(asUser);
+        if (r.succeeded()) {
+            return;
         }
+        // the user cannot create it: as root, then handed over; where the executor cannot become
+        // root (no sudo, or it asks for a password), the user's own failure is the answer
+        try {
+            executor.run(mk.privileged());
+        } catch (PolarException escalation) {
+            CommandFailedException e = new CommandFailedException(executor.host(), asUser.redactedArgv(),
+                    asUser.redact(r), executor.host() + " - " + node + " - cannot create " + path + " as "
+                    + user.get() + " (exit " + r.exitCode() + "): " + asUser.redact(r.stderrTail(5)).strip());
+            e.addSuppressed(escalation);
+            throw e;
+        }
+        executor.run(Command.of("chown", "--", user.get(), path.toString()).privileged().withTimeout(SHORT));
     }
 
     public String read(String relative) {
