@@ -3,6 +3,7 @@ package dev.polarscale.examples;
 import dev.polarscale.core.Command;
 import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.core.Executors;
+import dev.polarscale.core.FreePorts;
 import dev.polarscale.core.OsUsers;
 import dev.polarscale.core.PgBinaries;
 import dev.polarscale.core.PgInstallation;
@@ -16,8 +17,6 @@ import dev.polarscale.storage.SharedStorage;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
@@ -1079,11 +1078,7 @@ public final class Benchmark {
     }
 
     private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        return FreePorts.pick(HOST);
     }
 
     private static String value(String[] args, int i) {

@@ -8,7 +8,6 @@ import dev.polarscale.core.PostgresNode;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -48,11 +47,7 @@ final class Procs {
     }
 
     static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return dev.polarscale.core.FreePorts.pick("127.0.0.1");
     }
 
     /** SIGKILL of the postmaster whose PID is in {@code postmaster.pid}. */

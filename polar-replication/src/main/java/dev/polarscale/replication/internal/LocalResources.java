@@ -6,6 +6,7 @@ import dev.polarscale.core.Command;
 import dev.polarscale.core.CommandExecutor;
 import dev.polarscale.core.CommandResult;
 import dev.polarscale.core.Executors;
+import dev.polarscale.core.FreePorts;
 import dev.polarscale.core.OsUsers;
 import dev.polarscale.core.PgBinaries;
 import dev.polarscale.core.PgInstallation;
@@ -18,8 +19,6 @@ import dev.polarscale.storage.SharedStorage;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -200,12 +199,9 @@ public final class LocalResources {
         }
     }
 
+    /** A free port below the ephemeral range, so no client socket takes it before the node binds it. */
     public static int freePort(String host) {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(host))) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("local cluster - no free port on " + host, e);
-        }
+        return FreePorts.pick(host);
     }
 
     /** HikariCP on a node as the superuser: at most 5 connections, none kept idle. */

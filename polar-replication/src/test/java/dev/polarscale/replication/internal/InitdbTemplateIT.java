@@ -167,10 +167,8 @@ class InitdbTemplateIT {
         Executors.local().execute(Command.of("rm", "-rf", "--", run.toString()).withTimeout(Duration.ofMinutes(1)));
     }
 
-    private static int freePort() throws IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
-        }
+    private static int freePort() {
+        return dev.polarscale.core.FreePorts.pick("127.0.0.1");
     }
 
     private Path onlyTemplate() throws IOException {

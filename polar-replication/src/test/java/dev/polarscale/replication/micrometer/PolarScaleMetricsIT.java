@@ -72,11 +72,7 @@ class PolarScaleMetricsIT {
     }
 
     private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        return dev.polarscale.core.FreePorts.pick("127.0.0.1");
     }
 
     @Test
