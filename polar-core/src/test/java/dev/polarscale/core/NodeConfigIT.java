@@ -29,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * What {@link NodeConfig} writes is what a real PostgreSQL 15 server reads: each setting is merged
@@ -188,32 +189,36 @@ class NodeConfigIT {
 
     /**
      * A PRIMARY may not carry primary_conninfo or primary_slot_name, so the STANDBY settings are
-     * read by {@code postgres -C} from a second config file in the data directory; libpq then
-     * connects with the primary_conninfo the server read, hostile password included.
+     * read by {@code postgres -C} from a second config file in the data directory.
      */
     @Test
-    void standbySettingsAreReadBackByPostgresAndLibpq() throws SQLException {
+    void standbySettingsAreReadBackByPostgres() {
         IllegalStateException refused = assertThrows(IllegalStateException.class, () -> primary()
                 .primarySlotName("standby_1").build());
         assertTrue(refused.getMessage().contains("a PRIMARY must not set primary_slot_name"), refused.getMessage());
 
-        ConnInfo toPrimary = ConnInfo.builder().host("127.0.0.1").port(node.port()).user("conninfo_test")
-                .password(PASSWORD).dbname("postgres").applicationName("standby 1 'quoted'").build();
-        NodeConfig standby = NodeConfig.standby(node.port(), toPrimary, SlotName.of("standby_1"))
-                .maxConnections(37)
-                .set("polarscale_test.value", "standby \\ 'value' \t ü")
-                .build();
-        node.writeFile("standby.conf", standby.mergeInto(initdbConf));
-
+        NodeConfig standby = standbyConfig();
         Map<String, String> read = new LinkedHashMap<>();
         for (String name : standby.values().keySet()) {
             read.put(name, postgresC(name, "standby.conf"));
         }
         assertEquals(standby.values(), read);
-        assertEquals(toPrimary.render(), read.get("primary_conninfo"));
+        assertEquals(conninfoToPrimary().render(), read.get("primary_conninfo"));
         assertEquals("standby_1", read.get("primary_slot_name"));
         assertEquals("on", read.get("hot_standby"));
+    }
 
+    /**
+     * libpq ({@code psql}) connects with the primary_conninfo the server read, hostile password
+     * included. The embedded binaries have no psql: skipped there, with the reason.
+     */
+    @Test
+    void primaryConninfoTheServerReadsIsUsableByLibpq() throws SQLException {
+        PgInstallation binaries = PgBinaries.locate();
+        assumeTrue(binaries.has("psql"), () -> "the server binaries " + binaries.binDir()
+                + " have no psql (the embedded ones do not); install postgresql-15 to run this");
+        standbyConfig();
+        String conninfo = postgresC("primary_conninfo", "standby.conf");
         node.start();
         try (Connection c = node.connect(); Statement s = c.createStatement()) {
             s.execute("CREATE ROLE conninfo_test LOGIN");
@@ -221,7 +226,7 @@ class NodeConfigIT {
         }
         try {
             CommandResult psql = node.executor().run(node.serverCommand("psql", "-X", "-A", "-t",
-                            "-d", read.get("primary_conninfo"),
+                            "-d", conninfo,
                             "-c", "SELECT current_user || '|' || current_setting('application_name')")
                     .withSecret(PASSWORD).withTimeout(Duration.ofSeconds(30)));
             assertEquals("conninfo_test|standby 1 'quoted'\n", psql.stdout());
@@ -230,6 +235,21 @@ class NodeConfigIT {
                 s.execute("DROP ROLE conninfo_test");
             }
         }
+    }
+
+    private static ConnInfo conninfoToPrimary() {
+        return ConnInfo.builder().host("127.0.0.1").port(node.port()).user("conninfo_test")
+                .password(PASSWORD).dbname("postgres").applicationName("standby 1 'quoted'").build();
+    }
+
+    /** Writes {@code standby.conf}: initdb's file with a STANDBY block following this node. */
+    private static NodeConfig standbyConfig() {
+        NodeConfig standby = NodeConfig.standby(node.port(), conninfoToPrimary(), SlotName.of("standby_1"))
+                .maxConnections(37)
+                .set("polarscale_test.value", "standby \\ 'value' \t ü")
+                .build();
+        node.writeFile("standby.conf", standby.mergeInto(initdbConf));
+        return standby;
     }
 
     /**
