@@ -9,12 +9,14 @@ import dev.polarscale.core.SlotName;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.List;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -51,6 +53,14 @@ class LowLevelBackupIT {
                 rs.next();
                 assertEquals(50000, rs.getLong(1));
             }
+            // nothing the copy made is open to group or others, whatever the user's umask
+            try (Stream<Path> all = Files.walk(base.resolve("copy1"))) {
+                List<String> open = all.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+                                || Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+                        .filter(p -> !mode(p).endsWith("------"))
+                        .map(p -> p + " " + mode(p)).toList();
+                assertEquals(List.of(), open, "group/other bits in the copied data directory");
+            }
             System.out.println("low-level copy standby added in " + r.total().toMillis() + " ms");
             scaler.removeNode("copy1", RemoveOptions.defaults().withDeleteData(true));
             assertTrue(scaler.slots().get(SlotName.of("copy1")).isEmpty());
@@ -58,6 +68,14 @@ class LowLevelBackupIT {
             scaler.close();
             primary.stop();
             Executors.local().run(Command.of("rm", "-rf", "--", base.toString()));
+        }
+    }
+
+    private static String mode(Path p) {
+        try {
+            return PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+        } catch (java.io.IOException vanished) {
+            return "---------";  // a file the running server removed while the walk was on it
         }
     }
 }

@@ -93,7 +93,9 @@ public final class BaseBackup {
 
     /** The copy command of the low-level fallback (shown by {@code plan}). */
     public static Command copyCommand(PostgresNode primary, PostgresNode standby) {
-        StringBuilder script = new StringBuilder("tar -C \"$1\" --warning=no-file-changed --warning=no-file-removed");
+        // umask 077: what tar extracts and mkdir creates is owner-only, whatever the user's umask (a
+        // umask of 022 left pg_wal/archive_status 0755 in the standby's data directory)
+        StringBuilder script = new StringBuilder("umask 077; tar -C \"$1\" --warning=no-file-changed --warning=no-file-removed");
         for (String ex : EXCLUDES) {
             script.append(" --exclude='").append(ex).append('\'');
         }
