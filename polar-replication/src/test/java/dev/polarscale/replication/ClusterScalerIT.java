@@ -223,8 +223,7 @@ class ClusterScalerIT {
     @Order(6)
     void killedStandbyIsReported() throws Exception {
         PostgresNode s1 = scaler.node("standby1");
-        String pid = s1.readFile("postmaster.pid").lines().findFirst().orElseThrow().strip();
-        Executors.local().run(Command.of("kill", "-KILL", pid));
+        Procs.killPostmaster(s1.dataDirectory());
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         NodeStatus st;
         do {
