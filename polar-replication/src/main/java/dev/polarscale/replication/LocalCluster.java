@@ -1,5 +1,6 @@
 package dev.polarscale.replication;
 
+import dev.polarscale.core.FreePorts;
 import dev.polarscale.core.Names;
 import dev.polarscale.core.PgInstallation;
 import dev.polarscale.core.PostgresNode;
@@ -281,7 +282,7 @@ public final class LocalCluster implements AutoCloseable {
     // ------------------------------------------------------------------ internals
 
     private OperationReport add(String name) {
-        OperationReport r = nodes.add(name, primary, base.path(), LocalResources.freePort(HOST),
+        OperationReport r = nodes.add(name, primary, base.path(), FreePorts.pick(HOST),
                 spec -> settings.polarDb() ? scaler.addReplica(spec) : scaler.addStandby(spec));
         reports.add(r);
         return r;

@@ -102,7 +102,7 @@ public final class LocalResources {
     /** The spec of a local cluster's primary: a free port on {@code host}, in {@code <base>/<name>}. */
     public static ClusterSpec spec(Settings settings, String name, String host, Base base) {
         ClusterSpec.Builder spec = ClusterSpec.builder()
-                .primary(name, host, freePort(host), base.path().resolve(name))
+                .primary(name, host, FreePorts.pick(host), base.path().resolve(name))
                 .verifyTimeout(settings.verifyTimeout()).listener(settings.listener());
         return finish(spec, settings.installation().orElse(null), settings.polarDb(), base, settings.templateCache(),
                 settings.pfs().orElse(null)).build();
@@ -197,11 +197,6 @@ public final class LocalResources {
                 // the JVM is already running the hooks; the hook will find the cluster closed
             }
         }
-    }
-
-    /** A free port below the ephemeral range, so no client socket takes it before the node binds it. */
-    public static int freePort(String host) {
-        return FreePorts.pick(host);
     }
 
     /** HikariCP on a node as the superuser: at most 5 connections, none kept idle. */
