@@ -2,13 +2,11 @@ package dev.polarscale.core;
 
 import dev.polarscale.core.KeyVariants.Variant;
 import dev.polarscale.core.rig.HostRig;
-import dev.polarscale.core.rig.HostRigCondition;
 import dev.polarscale.core.rig.RigHost;
 import dev.polarscale.core.rig.SshKeygen;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -31,7 +29,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * a passphrase), strict host keys, a refused key, a non-root login, and a timeout that kills the
  * remote command with its children.
  */
-@ExtendWith(HostRigCondition.class)
 class SshOpenSshIT {
     @TempDir
     static Path dir;

@@ -1,6 +1,8 @@
 package dev.polarscale.core.rig;
 
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
@@ -9,12 +11,21 @@ import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
  * Starts one {@link HostRig} per class annotated {@link WithHostRig} before its {@code @BeforeAll}
- * methods (so a rig that cannot run skips the whole class with the reason), keeps it in the
- * class's extension store, which closes it (an {@link AutoCloseable}) after the class, and
- * resolves {@link HostRig} parameters to it.
+ * methods, keeps it in the class's extension store, which closes it (an {@link AutoCloseable}) after
+ * the class, and resolves {@link HostRig} parameters to it. Where the rig cannot run
+ * ({@link HostRig#unavailableReason()}), a condition disables the class first, so each test is
+ * reported skipped with the reason: an abort in a {@code BeforeAllCallback} would make the class
+ * show as "Tests run: 0".
  */
-public final class HostRigExtension implements BeforeAllCallback, ParameterResolver {
+public final class HostRigExtension implements ExecutionCondition, BeforeAllCallback, ParameterResolver {
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(HostRigExtension.class);
+
+    @Override
+    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+        return HostRig.unavailableReason()
+                .map(why -> ConditionEvaluationResult.disabled("the multi-host test rig cannot run here: " + why))
+                .orElseGet(() -> ConditionEvaluationResult.enabled("the multi-host test rig can run"));
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) {
@@ -27,7 +38,7 @@ public final class HostRigExtension implements BeforeAllCallback, ParameterResol
             if (!spec.sharedDirectory()) {
                 b.withoutSharedDirectory();
             }
-            store.put(HostRig.class, b.start()); // aborts (skips the class) where the rig cannot run
+            store.put(HostRig.class, b.start());
         }
     }
 

@@ -9,7 +9,6 @@ import dev.polarscale.core.SshException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,7 +34,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * between them and nowhere else, hosts that can be killed, cut off and restarted, and a teardown
  * that leaves nothing behind.
  */
-@ExtendWith(HostRigCondition.class)
 class HostRigIT {
     private static HostRig rig;
     private static RigHost h0;

@@ -13,7 +13,7 @@ import java.lang.annotation.Target;
  * One {@link HostRig} for the annotated test class, started before its first test asks for it
  * (a parameter of type {@link HostRig} of a test, a {@code @BeforeAll} or {@code @BeforeEach}
  * method or a constructor) and closed after the class's {@code @AfterAll} methods. Where the
- * rig cannot run, the class's tests are reported skipped with the reason ({@link HostRigCondition}).
+ * rig cannot run, the class's tests are reported skipped with the reason.
  *
  * <pre>{@code
  * @WithHostRig(hosts = 2)
@@ -29,7 +29,7 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @Inherited
-@ExtendWith({HostRigCondition.class, HostRigExtension.class})
+@ExtendWith(HostRigExtension.class)
 public @interface WithHostRig {
     /** How many hosts. */
     int hosts() default 2;
