@@ -331,6 +331,11 @@ public final class ClusterScaler implements AutoCloseable {
         return StatusReader.read(ctx);
     }
 
+    /** {@link #status()} of the nodes only: no storage rows, no command on any host (read routing's refresh). */
+    ClusterStatus nodeStatus() {
+        return StatusReader.read(ctx, false);
+    }
+
     /** Physical replication slots on the primary. */
     public ReplicationSlotManager slots() {
         return ctx.slots();

@@ -135,7 +135,7 @@ public final class ReadRouting implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("read routing is closed");
         }
-        ClusterStatus status = scaler.status();
+        ClusterStatus status = scaler.nodeStatus();  // the nodes only: storage rows would cost a pgrep per host
         String primaryName = scaler.spec().primaryName();
         Optional<NodeStatus> primary = status.node(primaryName);
         if (primary.isEmpty() || !primary.get().reachable()) {

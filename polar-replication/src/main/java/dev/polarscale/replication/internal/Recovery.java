@@ -45,8 +45,8 @@ final class Recovery {
      *                              {@code node} itself could not be finished or undone
      */
     Set<String> recover(Connection lock, String node) {
-        ctx.registry().requireManaged(); // a cluster nobody deployed or adopted: say so before any change
-        ctx.registry().ensureSchema(); // tables a newer PolarScale added
+        ctx.registry().requireManaged(); // a cluster nobody deployed or adopted: say so before any change;
+                                         // then the tables a newer PolarScale added
         Journal journal = ctx.journal();
         OperationRunner r = runner.eventsOn(lock);
         Set<String> handled = new HashSet<>();

@@ -69,44 +69,85 @@ public final class Registry {
     /** Creates the schema if it is missing (DDL only then, with a statement timeout). */
     public void ensureSchema() {
         try (Connection c = primary.getConnection()) {
-            try (Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT to_regclass('polarscale.nodes') IS NOT NULL "
-                         + "AND to_regclass('polarscale.canary') IS NOT NULL "
-                         + "AND to_regclass('polarscale.operations') IS NOT NULL, "
-                         + "to_regclass('polarscale.events') IS NOT NULL")) {
-                rs.next();
-                if (rs.getBoolean(1) && rs.getBoolean(2)) {
-                    return;
-                }
-                if (rs.getBoolean(1)) {
-                    addEventHistory(c);
-                    return;
-                }
-            }
-            inTransaction(c, "15s", SCHEMA_SQL);
+            bringUpToDate(c, schemaState(c));
         } catch (SQLException e) {
             throw fail("create the polarscale schema", e);
         }
     }
 
+    /** Which of the schema's tables exist: the membership, the rest of the original schema, the event history. */
+    private record SchemaState(boolean nodes, boolean core, boolean events) {
+    }
+
+    private static SchemaState schemaState(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT to_regclass('polarscale.nodes') IS NOT NULL, "
+                     + "to_regclass('polarscale.canary') IS NOT NULL "
+                     + "AND to_regclass('polarscale.operations') IS NOT NULL, "
+                     + "to_regclass('polarscale.events') IS NOT NULL")) {
+            rs.next();
+            return new SchemaState(rs.getBoolean(1), rs.getBoolean(2), rs.getBoolean(3));
+        }
+    }
+
+    /** Creates what {@code state} lacks: the whole schema, or the event history alone (best effort). */
+    private void bringUpToDate(Connection c, SchemaState state) throws SQLException {
+        if (state.nodes() && state.core()) {
+            if (!state.events()) {
+                addEventHistory(c);
+            }
+            return;
+        }
+        inTransaction(c, "15s", SCHEMA_SQL);
+    }
+
     /**
      * The cluster is managed: the membership exists and registers a primary (made by
-     * {@code deployPrimary} or {@code adopt}). Runs no DDL.
+     * {@code deployPrimary} or {@code adopt}); then, as {@link #ensureSchema()}, the tables a newer
+     * PolarScale added are created. One connection; no DDL for a cluster that is not managed.
      *
      * @throws ReplicationException {@link PolarException.Reason#NOT_ADOPTED}, naming {@code adopt}
      */
     public void requireManaged() {
-        try (Connection c = primary.getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT to_regclass('polarscale.nodes') IS NOT NULL")) {
-            rs.next();
-            if (!rs.getBoolean(1)) {
-                throw notAdopted("it has no membership schema polarscale", null);
+        try (Connection c = primary.getConnection()) {
+            SchemaState state;
+            try {
+                state = schemaState(c);
+                if (!state.nodes()) {
+                    throw notAdopted("it has no membership schema polarscale", null);
+                }
+                if (!hasPrimary(c)) {
+                    throw notAdopted("polarscale.nodes registers no primary", null);
+                }
+            } catch (SQLException e) {
+                throw fail("read the registry", e);
+            }
+            try {
+                bringUpToDate(c, state);
+            } catch (SQLException e) {
+                throw fail("create the polarscale schema", e);
             }
         } catch (SQLException e) {
             throw fail("read the registry", e);
         }
-        if (list().stream().noneMatch(e -> e.role() == NodeRole.PRIMARY)) {
-            throw notAdopted("polarscale.nodes registers no primary", null);
+    }
+
+    private static boolean hasPrimary(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT EXISTS (SELECT FROM polarscale.nodes WHERE role = 'PRIMARY')")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    /** Whether the primary has the membership table {@code polarscale.nodes}. */
+    public boolean schemaExists() {
+        try (Connection c = primary.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT to_regclass('polarscale.nodes') IS NOT NULL")) {
+            rs.next();
+            return rs.getBoolean(1);
+        } catch (SQLException e) {
+            throw fail("read the registry", e);
         }
     }
 

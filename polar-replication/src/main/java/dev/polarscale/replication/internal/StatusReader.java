@@ -2,6 +2,7 @@ package dev.polarscale.replication.internal;
 
 import dev.polarscale.core.NodeRole;
 import dev.polarscale.core.PostgresNode;
+import dev.polarscale.core.SlotName;
 import dev.polarscale.replication.ClusterSpec;
 import dev.polarscale.replication.ClusterStatus;
 import dev.polarscale.replication.NodeStatus;
@@ -38,6 +39,14 @@ public final class StatusReader {
     }
 
     public static ClusterStatus read(ScalerContext ctx) {
+        return read(ctx, true);
+    }
+
+    /**
+     * {@link #read(ScalerContext)}; without {@code withStorage} the status has no storage rows and
+     * runs no command on any host (for callers that look at the nodes only).
+     */
+    public static ClusterStatus read(ScalerContext ctx, boolean withStorage) {
         ClusterSpec spec = ctx.spec();
         Map<String, Boolean> slotActive = new HashMap<>();
         Map<String, Replication> repl = new HashMap<>();
@@ -52,7 +61,7 @@ public final class StatusReader {
             return new ClusterStatus(List.of(new NodeStatus(spec.primaryName(), NodeRole.PRIMARY, spec.primaryHost(),
                     spec.primaryPort().value(), false, Optional.empty(), Optional.empty(), Optional.empty(),
                     OptionalLong.empty(), Optional.empty(), Optional.of(String.valueOf(e.getMessage())))),
-                    storage(ctx, List.of(spec.primaryHost())));
+                    withStorage ? storage(ctx, List.of(spec.primaryHost())) : List.of());
         }
         List<NodeStatus> out = new ArrayList<>();
         for (Registry.Entry e : entries) {
@@ -72,12 +81,13 @@ public final class StatusReader {
             boolean primary = e.role() == NodeRole.PRIMARY;
             out.add(new NodeStatus(e.name(), e.role(), e.host(), e.port(), inRecovery.isPresent(), inRecovery,
                     primary ? Optional.empty()
-                            : Optional.of(slotActive.getOrDefault(e.name().replace('-', '_'), false)),
+                            : Optional.of(slotActive.getOrDefault(SlotName.forNode(e.name()).value(), false)),
                     r == null ? Optional.empty() : Optional.ofNullable(r.state()),
                     r == null ? OptionalLong.empty() : r.lagBytes(),
                     r == null ? Optional.empty() : r.lag(), error));
         }
-        return new ClusterStatus(out, storage(ctx, entries.stream().map(Registry.Entry::host).toList()));
+        return new ClusterStatus(out, withStorage ? storage(ctx, entries.stream().map(Registry.Entry::host).toList())
+                : List.of());
     }
 
     /** Per host (each once, in order), the shared storage as it sees it; none without shared storage. */
