@@ -5,6 +5,7 @@ import dev.polarscale.core.internal.exec.LocalCommandExecutor;
 import dev.polarscale.core.internal.ssh.SshCommandExecutor;
 
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Factories for the built-in {@link CommandExecutor}s.
@@ -21,7 +22,18 @@ import java.util.Objects;
  * }</pre>
  */
 public final class Executors {
+    private static final Set<String> LOOPBACK = Set.of("127.0.0.1", "localhost", "::1");
+
     private Executors() {
+    }
+
+    /**
+     * Whether {@code host} names this machine over loopback ({@code 127.0.0.1}, {@code localhost},
+     * {@code ::1}), where {@link #local()} runs its commands: a cluster's primary there needs no
+     * executor registered, and this machine's connections to it need no {@code pg_hba.conf} rule.
+     */
+    public static boolean isLoopback(String host) {
+        return LOOPBACK.contains(host);
     }
 
     /**

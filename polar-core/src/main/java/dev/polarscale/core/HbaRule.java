@@ -154,8 +154,12 @@ public final class HbaRule {
      * @throws PolarException if the file's block markers were edited by hand
      */
     public static String mergeInto(String existingContent, List<HbaRule> rules, boolean firstWhenNew) {
-        return ManagedBlock.replaceInPlace(existingContent, render(rules),
-                firstWhenNew ? ManagedBlock.Position.TOP : ManagedBlock.Position.BOTTOM, FILE);
+        return mergeRawInto(existingContent, render(rules), firstWhenNew);
+    }
+
+    /** The rule lines inside the managed block of a {@code pg_hba.conf}'s {@code content}, stripped; none if it has no block. */
+    public static List<String> managedBlockLines(String content) {
+        return ManagedBlock.bodyLines(content);
     }
 
     /**

@@ -423,7 +423,7 @@ public final class ClusterSpec {
                 throw new IllegalStateException("primary(...) is required");
             }
             if (!hosts.containsKey(primaryHost)) {
-                if (primaryHost.equals("127.0.0.1") || primaryHost.equals("localhost") || primaryHost.equals("::1")) {
+                if (Executors.isLoopback(primaryHost)) {
                     hosts.put(primaryHost, Executors.local());
                 } else {
                     throw new IllegalStateException("no executor registered for the primary's host " + primaryHost);

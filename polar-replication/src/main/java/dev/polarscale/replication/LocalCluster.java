@@ -1,6 +1,5 @@
 package dev.polarscale.replication;
 
-import dev.polarscale.core.FreePorts;
 import dev.polarscale.core.Names;
 import dev.polarscale.core.PgInstallation;
 import dev.polarscale.core.PostgresNode;
@@ -282,7 +281,7 @@ public final class LocalCluster implements AutoCloseable {
     // ------------------------------------------------------------------ internals
 
     private OperationReport add(String name) {
-        OperationReport r = nodes.add(name, primary, base.path(), FreePorts.pick(HOST),
+        OperationReport r = nodes.add(name, primary, base.path(),
                 spec -> settings.polarDb() ? scaler.addReplica(spec) : scaler.addStandby(spec));
         reports.add(r);
         return r;

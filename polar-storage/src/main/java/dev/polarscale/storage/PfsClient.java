@@ -131,7 +131,7 @@ public final class PfsClient {
         requireTool(r, "ls");
         if (!r.succeeded()) {
             throw new StorageException(Reason.STORAGE_INVALID, executor.host(), executor.host() + " - cannot list PFS directory "
-                    + dir.asDirectory() + " (pfs ls exited " + r.exitCode() + "): " + tail(r));
+                    + dir.asDirectory() + " (pfs ls exited " + r.exitCode() + "): " + Blkid.outputTail(r));
         }
         return PfsOutput.parseLs(r.stdout());
     }
@@ -150,7 +150,7 @@ public final class PfsClient {
             return false;
         }
         throw new StorageException(Reason.DEVICE_STATE_UNKNOWN, executor.host(), executor.host()
-                + " - cannot tell whether PFS path " + path + " exists (pfs stat exited " + r.exitCode() + "): " + tail(r));
+                + " - cannot tell whether PFS path " + path + " exists (pfs stat exited " + r.exitCode() + "): " + Blkid.outputTail(r));
     }
 
     /** Creates one directory ({@code pfs mkdir}, no {@code -p}). */
@@ -361,7 +361,7 @@ public final class PfsClient {
             return List.of();
         }
         throw new StorageException(Reason.COMMAND_FAILED, executor.host(), executor.host() + " - cannot tell whether pfsd runs for " + device
-                + " (pgrep exited " + r.exitCode() + "): " + tail(r));
+                + " (pgrep exited " + r.exitCode() + "): " + Blkid.outputTail(r));
     }
 
     /** The {@code pgrep -f} pattern for the device's pfsdaemon. */
@@ -411,15 +411,8 @@ public final class PfsClient {
     private void requireTool(CommandResult r, String what) {
         if (r.exitCode() == 126 || r.exitCode() == 127) {
             throw new StorageException(Reason.BINARIES_MISSING, executor.host(), executor.host() + " - cannot run "
-                    + pfs.pfsCommand() + " " + what + " (exit " + r.exitCode() + "): " + tail(r));
+                    + pfs.pfsCommand() + " " + what + " (exit " + r.exitCode() + "): " + Blkid.outputTail(r));
         }
-    }
-
-    /** The tail of stdout ({@code pfs} prints its one-line errors there) and of stderr. */
-    private static String tail(CommandResult r) {
-        String out = CommandResult.tail(r.stdout(), 2).strip();
-        String err = r.stderrTail(3).strip();
-        return out.isEmpty() ? err : err.isEmpty() ? out : out + " / " + err;
     }
 
     private static String gib(long bytes) {

@@ -44,6 +44,16 @@ abstract class ClusterCommand implements Callable<Integer> {
         return spec.commandLine().getOut();
     }
 
+    /** Whether this command runs under {@code plan} (at any depth): show the steps, run nothing. */
+    boolean underPlan() {
+        for (CommandSpec s = spec.parent(); s != null; s = s.parent()) {
+            if (s.userObject() instanceof PlanCommand) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * An operation {@code plan} can show: under {@code plan} (at any depth) its steps are printed and
      * nothing runs; otherwise it runs, each step printed as it finishes, then a summary line.
@@ -58,21 +68,12 @@ abstract class ClusterCommand implements Callable<Integer> {
 
         @Override
         final int run(ClusterScaler scaler, PrintWriter out) {
-            if (planOnly()) {
+            if (underPlan()) {
                 plan(scaler).forEach(out::println);
             } else {
                 execute(scaler, out);
             }
             return ExitCodes.OK;
-        }
-
-        private boolean planOnly() {
-            for (CommandSpec s = spec.parent(); s != null; s = s.parent()) {
-                if (s.userObject() instanceof PlanCommand) {
-                    return true;
-                }
-            }
-            return false;
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.polarscale.examples.cli;
 
 import dev.polarscale.core.CommandExecutor;
+import dev.polarscale.core.Executors;
 import dev.polarscale.core.Names;
 import dev.polarscale.core.PgInstallation;
 import dev.polarscale.replication.ClusterSpec;
@@ -31,7 +32,6 @@ import java.util.Set;
 final class ClusterFile implements AutoCloseable {
     static final List<String> TOP_KEYS = List.of("primary", "hosts", "installation", "osUser", "storage", "superuser",
             "replication", "timeouts", "maxWalSenders", "controlAddress");
-    private static final Set<String> LOOPBACK = Set.of("127.0.0.1", "localhost", "::1");
 
     private final String name;
     private final ClusterSpec.Builder spec;
@@ -71,7 +71,7 @@ final class ClusterFile implements AutoCloseable {
         try {
             hosts.forEach(b::host);
             String primaryHost = primary(root.map("primary"), b);
-            if (!hosts.containsKey(primaryHost) && !LOOPBACK.contains(primaryHost)) {
+            if (!hosts.containsKey(primaryHost) && !Executors.isLoopback(primaryHost)) {
                 throw root.map("primary").error("host", "'" + primaryHost + "' has no entry under hosts: (only "
                         + "127.0.0.1, localhost and ::1 are this machine without one)");
             }

@@ -78,13 +78,4 @@ final class ScaleCommand extends ClusterCommand {
         out.printf(Locale.ROOT, "scaled to %d follower(s) in %d ms%n", to, r.total().toMillis());
         return ExitCodes.OK;
     }
-
-    private boolean underPlan() {
-        for (var s = spec.parent(); s != null; s = s.parent()) {
-            if (s.userObject() instanceof PlanCommand) {
-                return true;
-            }
-        }
-        return false;
-    }
 }

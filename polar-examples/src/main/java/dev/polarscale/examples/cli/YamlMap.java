@@ -112,11 +112,6 @@ final class YamlMap {
         return List.copyOf(entries.keySet());
     }
 
-    /** The path of this mapping, e.g. {@code primary} ({@code ""} at the top). */
-    String path() {
-        return path;
-    }
-
     /** A required text value. */
     String string(String key) {
         return optString(key).orElseThrow(() -> missing(key));

@@ -5,6 +5,7 @@ import dev.polarscale.core.HostId;
 import dev.polarscale.core.NodeRole;
 import dev.polarscale.core.PolarException;
 import dev.polarscale.core.PostgresNode;
+import dev.polarscale.core.SlotName;
 import dev.polarscale.replication.ClusterSpec;
 import dev.polarscale.replication.NodeSpec;
 import dev.polarscale.replication.ReplicationException;
@@ -122,14 +123,14 @@ public final class AddReplica {
         }
         Set<Integer> used = new HashSet<>();
         used.add(Configs.PRIMARY_HOST_ID);
-        Set<String> known = new HashSet<>();
+        Set<SlotName> known = new HashSet<>();
         for (Registry.Entry e : ctx.registry().list()) {
             e.hostId().ifPresent(used::add);
-            known.add(e.name().replace('-', '_'));
+            known.add(SlotName.forNode(e.name()));
         }
         // a node nobody registered streams with a polar_hostid nobody knows: guessing could clash
         List<String> unknown = ctx.slots().list().stream().filter(SlotInfo::active)
-                .map(sl -> sl.name().value()).filter(n -> !known.contains(n)).toList();
+                .map(SlotInfo::name).filter(n -> !known.contains(n)).map(SlotName::value).toList();
         if (!unknown.isEmpty()) {
             throw new ReplicationException(PolarException.Reason.HOST_ID_TAKEN, node.name(), node.name()
                     + " - cannot choose a polar_hostid: slot(s) " + unknown + " stream to node(s) this cluster does "

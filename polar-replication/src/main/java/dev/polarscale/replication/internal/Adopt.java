@@ -4,6 +4,7 @@ import dev.polarscale.core.NodeRole;
 import dev.polarscale.core.NodeState;
 import dev.polarscale.core.PolarException;
 import dev.polarscale.core.PostgresNode;
+import dev.polarscale.core.SlotName;
 import dev.polarscale.replication.AdoptOptions;
 import dev.polarscale.replication.ClusterSpec;
 import dev.polarscale.replication.NodeSpec;
@@ -16,7 +17,6 @@ import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
 import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.sql.Connection;
@@ -147,7 +147,7 @@ public final class Adopt {
                 .orElse(List.of("test -f " + n.dataDirectory().resolve("pg_hba.conf") + "  -- a cluster is there",
                         "nothing to add: this machine reaches " + host + " over loopback"));
         return Step.of("allow control on " + n.name(), host, actions, () -> {
-            PostgresNode follower = ctx.node(n.name(), host, n.port().value(), n.dataDirectory(), Optional.empty());
+            PostgresNode follower = ctx.follower(n);
             if (!follower.fileExists("pg_hba.conf")) {
                 throw new ReplicationException(PolarException.Reason.NODE_NOT_FOUND, n.name(), host, n.name()
                         + " - declared with data directory " + n.dataDirectory() + " on " + host + ", which holds "
@@ -245,7 +245,7 @@ public final class Adopt {
      * (a node of that name registered differently, a host id another node holds or the primary's).
      */
     private void checkDeclarations() {
-        List<Registry.Entry> registeredNow = registrySchemaExists() ? ctx.registry().list() : List.of();
+        List<Registry.Entry> registeredNow = ctx.registry().schemaExists() ? ctx.registry().list() : List.of();
         for (Registry.Entry e : entries()) {
             if (e.role() != NodeRole.PRIMARY && e.hostId().isPresent() && primaryHostId.isPresent()
                     && e.hostId().getAsInt() == primaryHostId.getAsInt()) {
@@ -261,16 +261,6 @@ public final class Adopt {
                             null);
                 }
             }
-        }
-    }
-
-    private boolean registrySchemaExists() {
-        try (Connection c = ctx.primary().getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT to_regclass('polarscale.nodes') IS NOT NULL")) {
-            rs.next();
-            return rs.getBoolean(1);
-        } catch (SQLException e) {
-            throw ReplicationException.of(ctx.spec().primaryName(), "read the registry", e);
         }
     }
 
@@ -305,7 +295,7 @@ public final class Adopt {
         Set<String> names = new LinkedHashSet<>();
         for (Registry.Entry e : ctx.registry().list()) {
             names.add(e.name());
-            slots.add(e.name().replace('-', '_'));
+            slots.add(SlotName.forNode(e.name()).value());
         }
         for (SlotInfo s : ctx.slots().list()) {
             if (!slots.contains(s.name().value())) {
@@ -323,10 +313,6 @@ public final class Adopt {
         } catch (SQLException e) {
             throw ReplicationException.of(ctx.spec().primaryName(), "read pg_stat_replication", e);
         }
-    }
-
-    static Path dir(NodeSpec n) {
-        return n.dataDirectory();
     }
 
     /**

@@ -46,23 +46,14 @@ public final class BaseBackup {
     }
 
     /**
-     * @param noSync {@code --no-sync}: only for a primary that runs with {@code fsync=off}, whose
-     *               copies (they inherit the setting) gain nothing from being flushed
-     */
-    public static Command pgBasebackup(PostgresNode standby, String primaryHost, int primaryPort, String replUser,
-                                       String replPassword, SlotName slot, boolean noSync) {
-        return pgBasebackup(standby, primaryHost, primaryPort, replUser, replPassword, Optional.of(slot),
-                OptionalInt.empty(), noSync);
-    }
-
-    /**
      * {@code pg_basebackup} from {@code sourceHost:sourcePort}, the primary or a standby.
      *
      * @param slot    the new node's slot, when the source is the primary (it holds the slot); a
      *                standby source has none of it: without {@code -S}, {@code pg_basebackup}
      *                keeps the WAL it streams with a temporary slot on the source
      * @param maxRate {@code --max-rate} in kB/s, when limited
-     * @param noSync  {@code --no-sync}, as above
+     * @param noSync  {@code --no-sync}: only for a primary that runs with {@code fsync=off}, whose
+     *                copies (they inherit the setting) gain nothing from being flushed
      */
     public static Command pgBasebackup(PostgresNode standby, String sourceHost, int sourcePort, String replUser,
                                        String replPassword, Optional<SlotName> slot, OptionalInt maxRate,

@@ -5,6 +5,7 @@ import dev.polarscale.core.Lsn;
 import dev.polarscale.core.NodeRole;
 import dev.polarscale.core.PolarException;
 import dev.polarscale.core.PostgresNode;
+import dev.polarscale.core.SlotName;
 import dev.polarscale.replication.ClusterSpec;
 import dev.polarscale.replication.NodeSpec;
 import dev.polarscale.replication.ReplicationException;
@@ -143,7 +144,7 @@ final class CloneSource {
         try (Connection c = ctx.primary().getConnection(); PreparedStatement ps = c.prepareStatement(
                 "SELECT EXISTS (SELECT FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid "
                         + "WHERE s.slot_name = ? AND r.state = 'streaming'), current_setting('full_page_writes')")) {
-            ps.setString(1, name().replace('-', '_'));
+            ps.setString(1, SlotName.forNode(name()).value());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 if (!rs.getBoolean(1)) {
@@ -199,7 +200,7 @@ final class CloneSource {
     private void reload() {
         source.executor().run(source.serverCommand("pg_ctl", "reload", "-D", source.dataDirectory().toString())
                 .withTimeout(Duration.ofSeconds(30)));
-        sleep(100); // the postmaster rereads the file on SIGHUP, a moment after pg_ctl returns
+        FollowerSteps.sleep(100); // the postmaster rereads the file on SIGHUP, a moment after pg_ctl returns
     }
 
     /**
@@ -236,7 +237,7 @@ final class CloneSource {
                     }
                 }
                 overdue(deadline, "the primary's checkpoint after " + slotStart);
-                sleep(20);
+                FollowerSteps.sleep(20);
             }
         } catch (SQLException e) {
             throw ReplicationException.of(node.name(), "read the slot and checkpoint on the primary", e);
@@ -254,7 +255,7 @@ final class CloneSource {
                     }
                 }
                 overdue(deadline, "the primary's checkpoint at " + checkpoint + " (replayed up to " + replayed + ")");
-                sleep(20);
+                FollowerSteps.sleep(20);
             }
         } catch (SQLException e) {
             throw ReplicationException.of(node.name(), "read the replay position of clone source " + name(), e);
@@ -292,14 +293,5 @@ final class CloneSource {
         }
         LOG.info("{} - copied from standby {}: starts at {}, its slot keeps WAL from {}", node.name(), name(), start,
                 kept);
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PolarException(PolarException.Reason.INTERRUPTED, "interrupted", e);
-        }
     }
 }

@@ -110,9 +110,14 @@ public final class Configs {
             new java.util.TreeSet<>(nodeHosts).forEach(h -> rules.add(HbaRule.replication(spec.replicationUser(),
                     cidrOf(h))));
         }
-        control.ifPresent(addr -> rules.add(HbaRule.builder().type(HbaRule.ConnectionType.HOST).allDatabases()
-                .user(spec.superuser()).address(cidrOf(addr)).build()));
+        control.ifPresent(addr -> rules.add(controlRule(spec, addr)));
         return rules;
+    }
+
+    /** The {@code scram-sha-256} rule for the superuser's connections from the control machine's {@code addr}. */
+    static HbaRule controlRule(ClusterSpec spec, String addr) {
+        return HbaRule.builder().type(HbaRule.ConnectionType.HOST).allDatabases().user(spec.superuser())
+                .address(cidrOf(addr)).build();
     }
 
     /** {@code 10.0.0.5/32}, {@code ::1/128}; {@code localhost} is {@code 127.0.0.1/32}. */

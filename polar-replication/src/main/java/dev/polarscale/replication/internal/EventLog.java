@@ -33,19 +33,14 @@ public final class EventLog {
     /** Longest message stored; exception messages with server log tails can be long. */
     static final int MAX_MESSAGE = 2000;
 
-    /** Opens a new connection to the primary with a short timeout. */
-    @FunctionalInterface
-    public interface ConnectionFactory {
-        Connection open() throws SQLException;
-    }
-
     private final String primary;
     private final DataSource pool;
-    private final ConnectionFactory fresh;
+    /** Opens a new connection to the primary with a short timeout. */
+    private final ClusterLock.ConnectionFactory fresh;
     private final EventRetention retention;
     private final List<Consumer<ScaleEvent>> listeners;
 
-    public EventLog(String primary, DataSource pool, ConnectionFactory fresh, EventRetention retention,
+    public EventLog(String primary, DataSource pool, ClusterLock.ConnectionFactory fresh, EventRetention retention,
                     List<Consumer<ScaleEvent>> listeners) {
         this.primary = primary;
         this.pool = pool;
@@ -101,20 +96,19 @@ public final class EventLog {
 
     /** Inserts the events on a new connection (an operation that holds no lock); {@code false} when that failed. */
     public boolean writeFresh(List<ScaleEvent> events) {
-        if (events.isEmpty()) {
-            return true;
-        }
-        try (Connection c = fresh.open()) {
-            return write(c, events);
-        } catch (SQLException | RuntimeException ex) {
-            LOG.debug("{} - cannot record {} event(s): {}", primary, events.size(), ex.toString());
-            return false;
-        }
+        return writeOn(fresh, events);
     }
 
     /** Inserts the events on a pooled connection; {@code false} when that failed. */
     public boolean writePooled(List<ScaleEvent> events) {
-        try (Connection c = pool.getConnection()) {
+        return writeOn(pool::getConnection, events);
+    }
+
+    private boolean writeOn(ClusterLock.ConnectionFactory connections, List<ScaleEvent> events) {
+        if (events.isEmpty()) {
+            return true;
+        }
+        try (Connection c = connections.open()) {
             return write(c, events);
         } catch (SQLException | RuntimeException ex) {
             LOG.debug("{} - cannot record {} event(s): {}", primary, events.size(), ex.toString());

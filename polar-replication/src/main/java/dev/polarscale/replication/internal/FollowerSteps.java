@@ -3,6 +3,7 @@ package dev.polarscale.replication.internal;
 import dev.polarscale.core.NodeRole;
 import dev.polarscale.core.PolarException;
 import dev.polarscale.core.PostgresNode;
+import dev.polarscale.core.SlotName;
 import dev.polarscale.replication.ClusterSpec;
 import dev.polarscale.replication.NodeSpec;
 import dev.polarscale.replication.ReplicationException;
@@ -170,7 +171,7 @@ final class FollowerSteps {
                 throw taken(PolarException.Reason.NODE_EXISTS, "a node named '" + node.name() + "' already exists ("
                         + e.role() + " on " + e.host() + ":" + e.port() + ")");
             }
-            if (e.role() != NodeRole.PRIMARY && node.slotName().value().equals(e.name().replace('-', '_'))) {
+            if (e.role() != NodeRole.PRIMARY && node.slotName().equals(SlotName.forNode(e.name()))) {
                 throw taken(PolarException.Reason.NODE_EXISTS, node.name() + " - its slot " + node.slotName()
                         + " is node '" + e.name() + "''s slot: node names may not differ only in '-' and '_'");
             }
@@ -224,13 +225,20 @@ final class FollowerSteps {
     }
 
     static void requirePortFree(String node, String host, int port) {
+        if (portAnswers(host, port)) {
+            throw new ReplicationException(PolarException.Reason.PORT_IN_USE, node, host,
+                    node + " - port " + port + " on " + host + " is already in use", null);
+        }
+    }
+
+    /** Whether something answers a TCP connect on that port within 500 ms (what "in use" means here). */
+    static boolean portAnswers(String host, int port) {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(host, port), 500);
+            return true;
         } catch (IOException free) {
-            return;
+            return false;
         }
-        throw new ReplicationException(PolarException.Reason.PORT_IN_USE, node, host,
-                node + " - port " + port + " on " + host + " is already in use", null);
     }
 
     private ReplicationException taken(PolarException.Reason reason, String message) {
@@ -419,7 +427,8 @@ final class FollowerSteps {
                 hostId, false, false, follower.osUser());
     }
 
-    private static void sleep(long ms) {
+    /** Sleeps; an interrupt is kept and thrown as {@link PolarException.Reason#INTERRUPTED}. */
+    static void sleep(long ms) {
         try {
             Thread.sleep(ms);
         } catch (InterruptedException e) {

@@ -1,6 +1,7 @@
 package dev.polarscale.replication.internal;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.polarscale.core.FreePorts;
 import dev.polarscale.core.PostgresNode;
 import dev.polarscale.replication.NodeSpec;
 
@@ -24,11 +25,13 @@ public final class LocalNodes {
     private final Map<String, HikariDataSource> pools = new ConcurrentHashMap<>();
 
     /**
-     * Adds a follower named {@code name} like the primary, on {@code port}, in {@code <base>/<name>},
+     * Adds a follower named {@code name} like the primary, on a free port of the primary's address
+     * ({@link FreePorts#pick}), in {@code <base>/<name>},
      * through {@code add} (the scaler's add); if that fails the scaler has undone it and the node
      * is forgotten.
      */
-    public <R> R add(String name, PostgresNode primary, Path base, int port, Function<NodeSpec, R> add) {
+    public <R> R add(String name, PostgresNode primary, Path base, Function<NodeSpec, R> add) {
+        int port = FreePorts.pick(primary.jdbcHost());
         PostgresNode node = primary.toBuilder().name(name).port(port).dataDirectory(base.resolve(name)).build();
         attempting(node);
         R r;
@@ -48,11 +51,11 @@ public final class LocalNodes {
     }
 
     /** The add failed and the scaler undid it. */
-    public void failed(String name) {
+    private void failed(String name) {
         attempted.remove(name);
     }
 
-    public synchronized void added(PostgresNode node) {
+    private synchronized void added(PostgresNode node) {
         followers.put(node.name(), node);
     }
 

@@ -151,18 +151,9 @@ public final class OperationRunner {
 
     /**
      * Runs the steps from {@code from} on, as a recovery finishes an interrupted operation that
-     * rolls forward; the lock is the caller's. No undo: such steps are idempotent.
+     * rolls forward, its step events in {@code trail}; the lock is the caller's. No undo: such steps
+     * are idempotent.
      */
-    public List<OperationReport.StepTiming> runFrom(Operation op, String from) {
-        Trail trail = new Trail(op, "recovery");
-        try {
-            return runFrom(op, from, trail);
-        } finally {
-            trail.end();
-        }
-    }
-
-    /** {@link #runFrom(Operation, String)}, its step events in {@code trail}. */
     List<OperationReport.StepTiming> runFrom(Operation op, String from, Trail trail) {
         List<OperationReport.StepTiming> timings = new ArrayList<>();
         boolean started = false;
@@ -177,20 +168,10 @@ public final class OperationRunner {
 
     /**
      * Undoes the named steps of an operation, newest first, as a recovery undoes an interrupted
-     * one. Each undo must be harmless when its step did nothing.
+     * one, its step events in {@code trail}. Each undo must be harmless when its step did nothing.
      *
      * @return the undo failures (already logged)
      */
-    public List<Exception> undoStarted(Operation op, Collection<String> started) {
-        Trail trail = new Trail(op, "recovery");
-        try {
-            return undoStarted(op, started, trail);
-        } finally {
-            trail.end();
-        }
-    }
-
-    /** {@link #undoStarted(Operation, Collection)}, its step events in {@code trail}. */
     List<Exception> undoStarted(Operation op, Collection<String> started, Trail trail) {
         Deque<Step> todo = new ArrayDeque<>();
         for (Step s : op.steps()) {
@@ -232,11 +213,7 @@ public final class OperationRunner {
                 return;
             }
             try {
-                String text = failure == null ? message : message == null ? String.valueOf(failure.getMessage())
-                        : failure.getMessage() + " (" + message + ")";
-                ScaleEvent e = new ScaleEvent(Instant.now(), id, op.kind().label(), op.node(), step, outcome,
-                        Optional.ofNullable(took), Optional.ofNullable(failure).map(OperationRunner::reason),
-                        Optional.ofNullable(text), WHO);
+                ScaleEvent e = event(id, op.kind().label(), op.node(), step, outcome, took, failure, message);
                 events.publish(e);
                 pending.add(e);
                 Connection c = session();
@@ -281,6 +258,18 @@ public final class OperationRunner {
     }
 
     /** The reason an event gives for a failure. */
+    /**
+     * An event of this JVM, now: the failure's message (with {@code message} in parentheses, when
+     * both are given) and its reason.
+     */
+    static ScaleEvent event(String id, String operation, String node, Optional<String> step,
+                            ScaleEvent.Outcome outcome, Duration took, Throwable failure, String message) {
+        String text = failure == null ? message : message == null ? String.valueOf(failure.getMessage())
+                : failure.getMessage() + " (" + message + ")";
+        return new ScaleEvent(Instant.now(), id, operation, node, step, outcome, Optional.ofNullable(took),
+                Optional.ofNullable(failure).map(OperationRunner::reason), Optional.ofNullable(text), WHO);
+    }
+
     static String reason(Throwable t) {
         return t instanceof PolarException p ? p.reason().name() : t.getClass().getSimpleName();
     }

@@ -1,5 +1,6 @@
 package dev.polarscale.replication.internal;
 
+import dev.polarscale.core.Executors;
 import dev.polarscale.core.HbaRule;
 import dev.polarscale.core.NodeRole;
 import dev.polarscale.core.PostgresNode;
@@ -26,7 +27,6 @@ import java.util.TreeSet;
  */
 final class PrimaryHba {
     private static final Logger LOG = LoggerFactory.getLogger(PrimaryHba.class);
-    private static final Set<String> LOOPBACK = Set.of("127.0.0.1", "localhost", "::1");
 
     private PrimaryHba() {
     }
@@ -39,7 +39,7 @@ final class PrimaryHba {
         if (spec.controlAddress().isPresent()) {
             return spec.controlAddress();
         }
-        if (LOOPBACK.contains(host)) {
+        if (Executors.isLoopback(host)) {
             return Optional.empty();
         }
         try (DatagramSocket s = new DatagramSocket()) {
@@ -94,7 +94,7 @@ final class PrimaryHba {
      * (the block goes last when the file has none); every other line as it was.
      */
     static String withRules(String current, List<HbaRule> rules) {
-        List<String> lines = new java.util.ArrayList<>(blockLines(current));
+        List<String> lines = new java.util.ArrayList<>(HbaRule.managedBlockLines(current));
         for (HbaRule r : rules) {
             if (!lines.contains(r.render())) {
                 lines.add(r.render());
@@ -104,30 +104,12 @@ final class PrimaryHba {
         return HbaRule.mergeRawInto(current, body, false);
     }
 
-    /** The lines inside the managed block of {@code content}, if it has one. */
-    static List<String> blockLines(String content) {
-        List<String> out = new java.util.ArrayList<>();
-        boolean in = false;
-        for (String line : content.split("\n", -1)) {
-            String m = line.strip();
-            if (m.equals("# BEGIN polarscale managed block")) {
-                in = true;
-            } else if (m.equals("# END polarscale managed block")) {
-                in = false;
-            } else if (in && !m.isEmpty()) {
-                out.add(m);
-            }
-        }
-        return out;
-    }
-
     /**
      * The rule admitting the control machine's superuser connections to a node on {@code host},
      * empty when this machine reaches that host over loopback (initdb's own rules cover it).
      */
     static Optional<HbaRule> controlRule(ClusterSpec spec, String host) {
-        return controlAddress(spec, host).map(addr -> HbaRule.builder().type(HbaRule.ConnectionType.HOST)
-                .allDatabases().user(spec.superuser()).address(Configs.cidrOf(addr)).build());
+        return controlAddress(spec, host).map(addr -> Configs.controlRule(spec, addr));
     }
 
     /**
@@ -159,7 +141,7 @@ final class PrimaryHba {
         node.writeFile("pg_hba.conf", wanted);
         if (!reload) {
             LOG.info("{} - pg_hba.conf managed block rewritten (not running: read at its next start): {}",
-                    node.name(), blockLines(wanted));
+                    node.name(), HbaRule.managedBlockLines(wanted));
             return true;
         }
         node.executor().run(node.serverCommand("pg_ctl", "reload", "-D", node.dataDirectory().toString())
@@ -169,7 +151,7 @@ final class PrimaryHba {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        LOG.info("{} - pg_hba.conf managed block rewritten and reloaded: {}", node.name(), blockLines(wanted));
+        LOG.info("{} - pg_hba.conf managed block rewritten and reloaded: {}", node.name(), HbaRule.managedBlockLines(wanted));
         return true;
     }
 }

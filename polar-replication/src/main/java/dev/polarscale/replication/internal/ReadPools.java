@@ -40,7 +40,6 @@ public final class ReadPools implements DataSource, AutoCloseable {
     private final int maximumPoolSize;
     private final Duration drainTimeout;
     private volatile HikariDataSource current;
-    private volatile String currentUrl;
     private volatile String unavailable = "no read target chosen yet";
     private final List<Retired> retired = new CopyOnWriteArrayList<>();
     private boolean closed;
@@ -57,6 +56,7 @@ public final class ReadPools implements DataSource, AutoCloseable {
      * empty: no connection can be had, {@code why} says why.
      */
     public synchronized void use(Optional<String> url, String why) {
+        String currentUrl = current == null ? null : current.getJdbcUrl();
         if (closed || url.map(u -> u.equals(currentUrl)).orElse(currentUrl == null)) {
             unavailable = why;
             return;
@@ -73,11 +73,9 @@ public final class ReadPools implements DataSource, AutoCloseable {
             cfg.setConnectionTimeout(10_000);
             cfg.setInitializationFailTimeout(-1);
             current = new HikariDataSource(cfg);
-            currentUrl = url.get();
             LOG.info("read routing - {} now routes to {}", cfg.getPoolName(), url.get());
         } else {
             current = null;
-            currentUrl = null;
             LOG.warn("read routing - no read target: {}", why);
         }
         unavailable = why;
@@ -89,11 +87,6 @@ public final class ReadPools implements DataSource, AutoCloseable {
             retired.add(new Retired(old, System.nanoTime() + drainTimeout.toNanos()));
         }
         reap();
-    }
-
-    /** The URL new connections go to, if any. */
-    public Optional<String> url() {
-        return Optional.ofNullable(currentUrl);
     }
 
     /** Closes each retired pool none of whose connections is borrowed any more, or whose drain time is up. */
@@ -144,7 +137,6 @@ public final class ReadPools implements DataSource, AutoCloseable {
         if (current != null) {
             current.close();
             current = null;
-            currentUrl = null;
         }
         unavailable = "the read routing is closed";
         for (Retired r : retired) {

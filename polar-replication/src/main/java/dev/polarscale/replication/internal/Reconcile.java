@@ -14,11 +14,7 @@ import dev.polarscale.replication.ScaleTarget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -135,7 +131,7 @@ public final class Reconcile {
         List<ScaleDiff.Change> changes;
         if (target.policy().isPresent()) {
             changes = ScaleDiff.forCount(target.count().getAsInt(), target.policy().get(), members,
-                    ctx.spec().primaryHost(), freed, Reconcile::answers, () -> unhealthy(ctx));
+                    ctx.spec().primaryHost(), freed, FollowerSteps::portAnswers, () -> unhealthy(ctx));
         } else {
             changes = ScaleDiff.forNodes(target.nodes().orElseThrow(), members, ctx.spec().primaryName(),
                     ctx.spec().primaryHost(), followerRole(ctx));
@@ -144,18 +140,8 @@ public final class Reconcile {
     }
 
     private static Set<String> unhealthy(ScalerContext ctx) {
-        return StatusReader.read(ctx).nodes().stream().filter(n -> !n.healthy()).map(NodeStatus::name)
+        return StatusReader.read(ctx, false).nodes().stream().filter(n -> !n.healthy()).map(NodeStatus::name)
                 .collect(Collectors.toSet());
-    }
-
-    /** Something answers a TCP connect there (as the add's own check asks). */
-    private static boolean answers(String host, int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(host, port), 500);
-            return true;
-        } catch (IOException free) {
-            return false;
-        }
     }
 
     private static ScalePlan toPlan(ScalerContext ctx, ScaleTarget target, Diff d) {
@@ -239,10 +225,8 @@ public final class Reconcile {
     private static void record(ScalerContext ctx, EventLog log, String id, ScaleEvent.Outcome outcome, Duration took,
                                RuntimeException failure, String message) {
         try {
-            String text = failure == null ? message : failure.getMessage() + " (" + message + ")";
-            ScaleEvent e = new ScaleEvent(Instant.now(), id, OPERATION, ctx.spec().primaryName(), Optional.empty(),
-                    outcome, Optional.ofNullable(took), Optional.ofNullable(failure).map(OperationRunner::reason),
-                    Optional.ofNullable(text), Journal.owner());
+            ScaleEvent e = OperationRunner.event(id, OPERATION, ctx.spec().primaryName(), Optional.empty(), outcome,
+                    took, failure, message);
             log.publish(e);
             if (!log.writePooled(List.of(e))) {
                 LOG.info("{} - scaleTo: the {} event could not be recorded", ctx.spec().primaryName(), outcome);

@@ -2,6 +2,7 @@ package dev.polarscale.replication.internal;
 
 import dev.polarscale.core.NodeRole;
 import dev.polarscale.core.PolarException;
+import dev.polarscale.core.SlotName;
 import dev.polarscale.replication.NamingPolicy;
 import dev.polarscale.replication.NodeSpec;
 import dev.polarscale.replication.ReplicationException;
@@ -109,12 +110,10 @@ final class ScaleDiff {
                     .limit(k).forEach(m -> out.add(new Remove(m)));
             return out;
         }
-        Set<String> names = new HashSet<>();
-        Set<String> slots = new HashSet<>();
+        Set<SlotName> slots = new HashSet<>();  // a name is taken when its slot is (which names differing in '-'/'_' share)
         Set<String> ports = new HashSet<>();
         for (Member m : members) {
-            names.add(m.name());
-            slots.add(m.name().replace('-', '_'));
+            slots.add(SlotName.forNode(m.name()));
             ports.add(m.host() + ":" + m.port());
         }
         List<String> hosts = policy.hosts().isEmpty() ? List.of(primaryHost) : policy.hosts();
@@ -126,14 +125,13 @@ final class ScaleDiff {
             String name;
             do {
                 name = policy.name(++number);
-            } while (names.contains(name) || slots.contains(name.replace('-', '_')));
+            } while (slots.contains(SlotName.forNode(name)));
             String host = perHost.entrySet().stream().min(Map.Entry.comparingByValue()).orElseThrow().getKey();
             int port = freePort(policy, host, ports, freed, probe, name);
             NodeSpec spec = NodeSpec.builder().name(name).host(host).port(port)
                     .dataDirectory(policy.dataDirectory(name)).build();
             out.add(new Add(spec, host));
-            names.add(name);
-            slots.add(name.replace('-', '_'));
+            slots.add(SlotName.forNode(name));
             ports.add(host + ":" + port);
             perHost.merge(host, 1, Integer::sum);
         }

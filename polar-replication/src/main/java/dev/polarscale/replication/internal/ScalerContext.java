@@ -3,6 +3,7 @@ package dev.polarscale.replication.internal;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.polarscale.core.CommandExecutor;
+import dev.polarscale.core.Executors;
 import dev.polarscale.core.PostgresNode;
 import dev.polarscale.replication.ClusterSpec;
 import dev.polarscale.replication.NodeSpec;
@@ -16,7 +17,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -28,7 +28,6 @@ import java.util.function.Consumer;
  * scaler; operations depend on it, never on the facade.
  */
 public final class ScalerContext implements AutoCloseable {
-    private static final Set<String> LOOPBACK = Set.of("127.0.0.1", "localhost", "::1");
 
     private final ClusterSpec spec;
     private final Map<String, HostFacts> facts = new ConcurrentHashMap<>();
@@ -110,7 +109,7 @@ public final class ScalerContext implements AutoCloseable {
     public HostFacts facts(String host) {
         CommandExecutor executor = spec.executor(host);
         return facts.computeIfAbsent(host, h -> new HostFacts(h, executor, spec.installation(), spec.osUser(),
-                LOOPBACK.contains(h)));
+                Executors.isLoopback(h)));
     }
 
     /** The host a node to add lives on: its own, or the primary's; it must be registered. */

@@ -195,11 +195,7 @@ public final class PolarScaleMetrics implements MeterBinder, AutoCloseable {
         }
         synchronized (this) {
             if (snapshot == s) {
-                if (registry != null) {
-                    refresh();
-                } else {
-                    snapshot = read();
-                }
+                refresh();  // only gauges call this, and they exist only once bound to a registry
             }
             return snapshot;
         }

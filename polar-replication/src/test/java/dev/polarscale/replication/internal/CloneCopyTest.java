@@ -29,10 +29,10 @@ class CloneCopyTest {
         String plain = "local all all peer\nhost all all 127.0.0.1/32 scram-sha-256\n";
         String added = PrimaryHba.withRules(plain, List.of(rule));
         assertTrue(added.startsWith(plain), "the file's own lines decide first:\n" + added);
-        assertEquals(List.of(rule.render()), PrimaryHba.blockLines(added));
+        assertEquals(List.of(rule.render()), HbaRule.managedBlockLines(added));
         assertEquals(added, PrimaryHba.withRules(added, List.of(rule)), "idempotent");
         String more = PrimaryHba.withRules(added, List.of(HbaRule.replication("polarscale_repl", "10.0.0.4/32")));
         assertEquals(List.of(rule.render(), "host replication polarscale_repl 10.0.0.4/32 scram-sha-256"),
-                PrimaryHba.blockLines(more), "rules already there are kept");
+                HbaRule.managedBlockLines(more), "rules already there are kept");
     }
 }

@@ -54,16 +54,21 @@ public final class Blkid {
                 }
             }
             String what = found.containsKey("PTTYPE") && !found.containsKey("TYPE") ? "a partition table" : "a file system";
-            String details = found.isEmpty() ? tail(r) : found.entrySet().stream()
+            String details = found.isEmpty() ? outputTail(r) : found.entrySet().stream()
                     .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "));
             return Optional.of(new Signature(what, details, r.exitCode() == 8));
         }
+        String output = outputTail(r);
         throw new StorageException(Reason.DEVICE_STATE_UNKNOWN, executor.host(), executor.host() + " - " + action + " "
                 + device.devicePath() + ": cannot tell whether it is empty: blkid -p -o export " + device.devicePath()
-                + " exited " + r.exitCode() + " (" + (tail(r).isEmpty() ? "no output" : tail(r)) + ")");
+                + " exited " + r.exitCode() + " (" + (output.isEmpty() ? "no output" : output) + ")");
     }
 
-    private static String tail(CommandResult r) {
+    /**
+     * The tail of a storage tool's stdout (two lines: {@code pfs} and {@code blkid} print their errors
+     * there) and of its stderr (three lines), joined by {@code " / "} when both have some.
+     */
+    public static String outputTail(CommandResult r) {
         String out = CommandResult.tail(r.stdout(), 2).strip();
         String err = r.stderrTail(3).strip();
         return out.isEmpty() ? err : err.isEmpty() ? out : out + " / " + err;

@@ -47,6 +47,23 @@ public final class ManagedBlock {
         return rest + block;
     }
 
+    /** The lines inside the managed block(s) of {@code content}, stripped, blank ones left out. */
+    public static List<String> bodyLines(String content) {
+        List<String> out = new ArrayList<>();
+        boolean in = false;
+        for (String line : content.split("\n", -1)) {
+            String m = line.strip();
+            if (m.equals(BEGIN)) {
+                in = true;
+            } else if (m.equals(END)) {
+                in = false;
+            } else if (in && !m.isEmpty()) {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
     /**
      * {@code existing} with its managed block replaced in place by one holding {@code body}; a
      * file without a block gets it at {@code whereNew}.
